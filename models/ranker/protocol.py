@@ -1,0 +1,36 @@
+"""The ranking interface the Ranking deployment calls; every ranker variant implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from semstream.schemas import EntityKind
+
+
+class RankItem(BaseModel):
+    """One candidate: its id, its payload (text fields) and, when available, its retrieval vector."""
+
+    id: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    vector: list[float] | None = None
+
+
+class RankQuery(BaseModel):
+    """The query side of the prompt: free text plus searcher context and soft QU facets."""
+
+    kind: EntityKind
+    text: str
+    searcher: dict[str, Any] = Field(default_factory=dict)
+    hints: list[str] = Field(default_factory=list, description="Soft constraints from QU, e.g. 'prefers remote'.")
+
+
+@runtime_checkable
+class Ranker(Protocol):
+    variant: str  # e.g. "full-text", "prefix-shared", "mixlm"
+    version: str  # model directory version
+
+    def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
+        """Calibrated P(relevant) per item, in the order given."""

@@ -1,0 +1,105 @@
+"""All configuration, read once from the environment (prefix ``SEMSTREAM_``) and frozen.
+
+This is the only module that reads environment variables. Every embedded default has a
+production twin selected by configuration alone:
+
+* ``SEMSTREAM_KAFKA_BOOTSTRAP`` unset -> an embedded Kafka-protocol broker; set -> that cluster.
+* ``SEMSTREAM_QDRANT_URL`` unset -> embedded Qdrant Edge shards under ``data_dir``; set -> that server.
+* ``RAY_ADDRESS`` unset -> a local Ray instance; set -> that cluster (e.g. a KubeRay head).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from semstream.errors import ConfigError
+
+OnError = Literal["dead_letter", "skip", "raise"]
+
+
+class Settings(BaseSettings):
+    """semstream settings; each field maps to ``SEMSTREAM_<FIELD>`` unless noted."""
+
+    model_config = SettingsConfigDict(env_prefix="SEMSTREAM_", frozen=True, extra="ignore")
+
+    # --- local state -----------------------------------------------------------------
+    data_dir: Path = Field(Path(".semstream"), description="Embedded Qdrant shards, model artifacts, run files.")
+    shared_data_dir: Path = Field(
+        Path("../shared/data"), description="Folder of the public data sets (HN, Indeed, ESCO, MELO, ...)."
+    )
+
+    # --- Kafka -------------------------------------------------------------------------
+    kafka_bootstrap: str | None = Field(None, description="host:port[,host:port]; unset = embedded broker.")
+    broker_port: int = Field(19092, ge=1, le=65535, description="Port of the embedded broker on 127.0.0.1.")
+    topic_partitions: int = Field(2, ge=1, le=256, description="Partitions per entity topic when created.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = Field(None, description="e.g. PLAIN, SCRAM-SHA-512.")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    consumer_group: str = Field("semstream-ingest", min_length=1, description="Consumer group of the ingest actors.")
+
+    # --- Qdrant ------------------------------------------------------------------------
+    qdrant_url: str | None = Field(None, description="http(s)://host:6333 of a Qdrant server; unset = embedded Edge.")
+    qdrant_api_key: SecretStr | None = None
+
+    # --- Ray ---------------------------------------------------------------------------
+    ray_address: str | None = Field(
+        None,
+        validation_alias=AliasChoices("SEMSTREAM_RAY_ADDRESS", "RAY_ADDRESS"),
+        description="Ray cluster address (RAY_ADDRESS); unset = start a local instance.",
+    )
+    ray_dashboard_port: int = Field(8265, ge=1, le=65535)
+    ray_num_cpus: int | None = Field(None, ge=1, description="CPUs Ray may use locally; unset = all.")
+
+    # --- ingest ------------------------------------------------------------------------
+    ingest_workers: int | None = Field(None, ge=1, description="Ingest actors; unset = one per partition, capped by CPUs.")
+    ingest_batch_size: int = Field(32, ge=1, le=4096, description="Max events per poll and embed batch.")
+    ingest_poll_ms: int = Field(100, ge=1, le=10_000, description="Max wait for a batch to fill.")
+    max_text_chars: int = Field(50_000, ge=100, description="Events whose text exceeds this are dead-lettered.")
+    on_error: OnError = Field("dead_letter", description="What a worker does with a bad event.")
+
+    # --- models ------------------------------------------------------------------------
+    embedder_path: Path | None = Field(None, description="Local bi-encoder folder; unset = the bundled all-MiniLM-L6-v2.")
+    embed_max_tokens: int = Field(256, ge=8, le=512, description="Token cap per text when embedding.")
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads per process; unset = torch default.")
+
+    # --- serving -----------------------------------------------------------------------
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(None, description="If set, write and admin endpoints require it.")
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Security options passed straight to every kafka-python client."""
+        options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            if self.kafka_sasl_password is not None:
+                options["sasl_plain_password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_cafile:
+            options["ssl_cafile"] = str(self.kafka_ssl_cafile)
+        return options
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a bad value raises ConfigError naming the field."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from e
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

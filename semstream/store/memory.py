@@ -1,0 +1,79 @@
+"""In-memory twin of the vector stores: exact cosine search, the reference write semantics."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from semstream.schemas import Document, EntityKind, Hit
+from semstream.store.filters import Filter, filter_holds
+from semstream.store.protocol import WriteResult
+
+
+class MemoryStore:
+    """A dict per kind: entity id -> Document (tombstones included)."""
+
+    def __init__(self) -> None:
+        self._docs: dict[EntityKind, dict[str, Document]] = {k: {} for k in EntityKind}
+        self._lock = threading.Lock()
+
+    def ensure_collection(self, kind: EntityKind, dim: int) -> None:
+        self._docs.setdefault(kind, {})
+
+    def apply(self, docs: Sequence[Document]) -> WriteResult:
+        result = WriteResult()
+        with self._lock:
+            for doc in docs:
+                current = self._docs[doc.kind].get(doc.id)
+                if current is not None and current.version >= doc.version:
+                    result.stale += 1
+                    continue
+                self._docs[doc.kind][doc.id] = doc
+                result.written += 1
+        return result
+
+    def search(
+        self,
+        kind: EntityKind,
+        vector: Sequence[float],
+        limit: int,
+        flt: Filter | None = None,
+        with_vectors: bool = False,
+    ) -> list[Hit]:
+        live = [d for d in self._live(kind) if filter_holds(flt, d.payload)]
+        if not live:
+            return []
+        matrix = np.asarray([d.vector for d in live], dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32)
+        scores = _normalise(matrix) @ _normalise(query[None, :])[0]
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [_hit(live[i], float(scores[i]), with_vectors) for i in order]
+
+    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
+        docs = self._docs[kind]
+        return [_hit(docs[i], 0.0, True) for i in ids if i in docs and not docs[i].deleted]
+
+    def count(self, kind: EntityKind) -> int:
+        return sum(1 for _ in self._live(kind))
+
+    def versions(self, kind: EntityKind, ids: Sequence[str]) -> dict[str, int]:
+        docs = self._docs[kind]
+        return {i: docs[i].version for i in ids if i in docs}
+
+    def close(self) -> None:
+        pass
+
+    def _live(self, kind: EntityKind) -> list[Document]:
+        return [d for d in self._docs[kind].values() if not d.deleted]
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def _hit(doc: Document, score: float, with_vector: bool) -> Hit:
+    return Hit(id=doc.id, score=score, version=doc.version, payload=doc.payload,
+               vector=doc.vector if with_vector else None)
