@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(50_000, ge=100, description="Events whose text exceeds this are dead-lettered.")
     on_error: OnError = Field("dead_letter", description="What a worker does with a bad event.")
 
+    # --- demo data (loaded by `semstream up`) --------------------------------------------
+    load_demo: bool = Field(True, description="Produce demo postings and synthetic profiles at start-up.")
+    demo_jobs: int = Field(1500, ge=0, description="Demo job postings to produce (HN + Indeed when present).")
+    demo_profiles: int = Field(500, ge=0, description="Synthetic profiles to produce (seeded, labelled synthetic).")
+
     # --- models ------------------------------------------------------------------------
     embedder_path: Path | None = Field(None, description="Local bi-encoder folder; unset = the bundled all-MiniLM-L6-v2.")
     embed_max_tokens: int = Field(256, ge=8, le=512, description="Token cap per text when embedding.")
@@ -93,10 +98,13 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-        )
+        problems = "; ".join(f"{_env_name(err['loc'])}: {err['msg']}" for err in e.errors())
         raise ConfigError(f"invalid configuration: {problems}") from e
+
+
+def _env_name(loc: tuple) -> str:
+    field = str(loc[0]) if loc else "?"
+    return field if field.isupper() else f"SEMSTREAM_{field.upper()}"
 
 
 @lru_cache(maxsize=1)

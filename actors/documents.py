@@ -1,0 +1,61 @@
+"""Turn a decoded entity event into the versioned Document the store writes.
+
+The payload keeps every event field (unknown ones too) and adds the derived keys that filters
+use (see ``semstream/store/fields.py``), normalised the same way query understanding normalises
+query facets, so filters agree on both sides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from semstream.models.item_text import item_text
+from semstream.schemas import Document, EntityEvent, EntityKind, Op
+from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY
+
+from semstream.actors.normalise import city_key, country_code, normalise_key, occupation_for
+
+
+def text_to_embed(kind: EntityKind, event: EntityEvent) -> str:
+    """The text the bi-encoder sees for an upsert."""
+    return item_text(kind, event.fields())
+
+
+def derived_keys(kind: EntityKind, fields: dict[str, Any]) -> dict[str, Any]:
+    """Filter keys computed from the raw fields."""
+    company = fields.get("company") if kind is EntityKind.JOB else fields.get("current_company")
+    title = fields.get("title") if kind is EntityKind.JOB else fields.get("current_title") or fields.get("headline")
+    keys: dict[str, Any] = {
+        "company_key": normalise_key(company) if company else None,
+        "skills_key": sorted({normalise_key(s) for s in fields.get("skills") or [] if s}),
+        "city": city_key(fields.get("location")),
+        "country": country_code(fields.get("country") or fields.get("location")),
+        "occupation": occupation_for(title),
+        "seniority": normalise_key(fields["seniority"]) if fields.get("seniority") else None,
+    }
+    posted = fields.get("posted_at") or fields.get("updated_at")
+    if kind is EntityKind.JOB and posted:
+        keys["posted_ts"] = _unix_seconds(posted)
+    return {k: v for k, v in keys.items() if v not in (None, [], "")}
+
+
+def to_document(kind: EntityKind, event: EntityEvent, vector: list[float] | None, event_time: float | None) -> Document:
+    """An upsert with its vector, or a tombstone for a delete."""
+    if event.op is Op.DELETE:
+        return Document(kind=kind, id=event.id, version=event.version, deleted=True, event_time=event_time,
+                        payload={ENTITY_ID_KEY: event.id})
+    fields = event.fields()
+    payload = {**fields, **derived_keys(kind, fields), ENTITY_ID_KEY: event.id}
+    if event_time is not None:
+        payload[EVENT_TIME_KEY] = event_time
+    return Document(kind=kind, id=event.id, version=event.version, vector=vector, payload=payload,
+                    event_time=event_time)
+
+
+def _unix_seconds(value: Any) -> int | None:
+    from datetime import datetime
+
+    try:
+        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None

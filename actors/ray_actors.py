@@ -1,0 +1,84 @@
+"""Thin Ray wrappers: the index owner and the ingest actor. All logic lives in plain classes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import ray
+
+from semstream.config import Settings
+from semstream.schemas import Document, EntityKind, Hit
+from semstream.store.filters import Filter
+from semstream.store.protocol import WriteResult
+
+NAMESPACE = "semstream"
+INDEX_OWNER_NAME = "semstream-index-owner"
+
+
+@ray.remote(num_cpus=0.25, max_concurrency=8)
+class IndexOwnerActor:
+    """Owns the embedded store; every other process reaches it through ActorStoreClient."""
+
+    def __init__(self, settings: Settings) -> None:
+        from semstream.store.factory import open_store
+
+        self._store = open_store(settings)
+
+    def ready(self) -> bool:
+        return True
+
+    def ensure_collection(self, kind: EntityKind, dim: int) -> None:
+        self._store.ensure_collection(kind, dim)
+
+    def apply(self, docs: Sequence[Document]) -> WriteResult:
+        return self._store.apply(docs)
+
+    def search(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None,
+               with_vectors: bool) -> list[Hit]:
+        return self._store.search(kind, vector, limit, flt, with_vectors)
+
+    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
+        return self._store.get(kind, ids)
+
+    def count(self, kind: EntityKind) -> int:
+        return self._store.count(kind)
+
+    def versions(self, kind: EntityKind, ids: Sequence[str]) -> dict[str, int]:
+        return self._store.versions(kind, ids)
+
+    def maintain(self) -> bool:
+        """Build HNSW / merge segments; slow, so called off the hot path."""
+        maintain = getattr(self._store, "maintain", None)
+        return bool(maintain()) if maintain else False
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def index_owner(settings: Settings) -> Any:
+    """The one index owner of this Ray cluster, created on first use (detached, named)."""
+    return IndexOwnerActor.options(
+        name=INDEX_OWNER_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True
+    ).remote(settings)
+
+
+@ray.remote(num_cpus=0.5, max_concurrency=2)
+class IngestActor:
+    """One consumer-group member running an IngestWorker loop until asked to stop."""
+
+    def __init__(self, settings: Settings, index: int) -> None:
+        from semstream.actors.wiring import build_worker
+
+        self._stop = threading.Event()
+        self._worker = build_worker(settings, worker_index=index)
+
+    def run(self) -> None:
+        self._worker.run(self._stop.is_set)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def stats(self) -> dict[str, Any]:
+        return self._worker.report().model_dump()

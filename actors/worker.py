@@ -1,0 +1,141 @@
+"""The ingest worker: poll -> decode -> embed -> version-guarded write -> commit.
+
+Plain class, no Ray: the Ray actor in ``ray_actors.py`` only wraps it. Offsets are committed
+only after the store acknowledged the batch (and dead letters were delivered), so delivery is
+at-least-once and, with the store's version guard, the effect is exactly-once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from semstream.errors import InvalidEvent
+from semstream.models.embedder import Embedder
+from semstream.schemas import Document, EntityEvent, EntityKind, Op
+from semstream.store.protocol import VectorStore
+from semstream.topics.errors import ErrorPolicy
+from semstream.topics.protocol import EventSource, RawRecord
+from semstream.topics.serde import decode_event
+
+from semstream.actors.documents import text_to_embed, to_document
+from semstream.actors.freshness import FreshnessWindow, IngestStats
+from semstream.actors.retry import Backoff
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    max_records: int = 32
+    poll_ms: int = 100
+    max_text_chars: int = 50_000
+
+
+@dataclass
+class Decoded:
+    record: RawRecord
+    kind: EntityKind
+    event: EntityEvent
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        source: EventSource,
+        store: VectorStore,
+        embedder: Embedder,
+        policy: ErrorPolicy,
+        topic_kinds: dict[str, EntityKind],
+        options: WorkerOptions = WorkerOptions(),
+        backoff: Backoff = Backoff(),
+        on_written: Callable[[Sequence[Document]], None] | None = None,
+    ) -> None:
+        self.source, self.store, self.embedder, self.policy = source, store, embedder, policy
+        self.topic_kinds = topic_kinds
+        self.options, self.backoff = options, backoff
+        self.on_written = on_written
+        self.stats = IngestStats()
+        self.freshness = FreshnessWindow()
+
+    def step(self) -> int:
+        """Handle one polled batch; returns how many records it covered."""
+        records = self.source.poll(self.options.max_records, self.options.poll_ms)
+        if not records:
+            return 0
+        decoded = self._decode(records)
+        docs = self._documents(decoded)
+        self._write(docs)
+        self.policy.flush()
+        self.source.commit(next_offsets(records))
+        self._account(records, decoded, docs)
+        return len(records)
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        """Loop until ``should_stop()``; then leave the consumer group cleanly."""
+        try:
+            while not should_stop():
+                self.step()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.source.close()
+        self.policy.close()
+
+    def report(self) -> IngestStats:
+        p50, p99 = self.freshness.percentiles()
+        return self.stats.model_copy(update={"freshness_p50_s": p50, "freshness_p99_s": p99})
+
+    def _decode(self, records: Sequence[RawRecord]) -> list[Decoded]:
+        decoded = []
+        for record in records:
+            kind = self.topic_kinds[record.topic]
+            try:
+                event = decode_event(kind, record.key, record.value, max_text_chars=self.options.max_text_chars)
+            except InvalidEvent as e:
+                self.policy.handle(record, e)
+                self.stats.dead_lettered += 1
+                continue
+            decoded.append(Decoded(record, kind, event))
+        return decoded
+
+    def _documents(self, decoded: Sequence[Decoded]) -> list[Document]:
+        upserts = [d for d in decoded if d.event.op is Op.UPSERT]
+        vectors = self.embedder.embed([text_to_embed(d.kind, d.event) for d in upserts]) if upserts else []
+        vector_of = {id(d): vectors[i].tolist() for i, d in enumerate(upserts)}
+        return [
+            to_document(d.kind, d.event, vector_of.get(id(d)), d.record.timestamp_ms / 1000.0)
+            for d in decoded
+        ]
+
+    def _write(self, docs: Sequence[Document]) -> None:
+        if not docs:
+            return
+        result = self.backoff.call(lambda: self.store.apply(docs), on_retry=self._count_retry)
+        self.stats.written += result.written
+        self.stats.stale += result.stale
+        if self.on_written:
+            self.on_written(docs)
+
+    def _count_retry(self) -> None:
+        self.stats.retries += 1
+
+    def _account(self, records: Sequence[RawRecord], decoded: Sequence[Decoded], docs: Sequence[Document]) -> None:
+        now = time.time()
+        for d in decoded:
+            self.freshness.add(d.record.topic, d.record.timestamp_ms / 1000.0, now)
+        self.stats.consumed += len(records)
+        self.stats.batches += 1
+        self.stats.last_batch_at = now
+
+
+def next_offsets(records: Sequence[RawRecord]) -> dict[tuple[str, int], int]:
+    """The offset to resume from per topic-partition: one past the highest seen."""
+    offsets: dict[tuple[str, int], int] = {}
+    for r in records:
+        key = (r.topic, r.partition)
+        offsets[key] = max(offsets.get(key, 0), r.offset + 1)
+    return offsets
