@@ -82,3 +82,7 @@ class IngestActor:
 
     def stats(self) -> dict[str, Any]:
         return self._worker.report().model_dump()
+
+    def reset_freshness(self) -> None:
+        """Start a new freshness window (benchmarks measure one phase at a time)."""
+        self._worker.reset_freshness()

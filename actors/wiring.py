@@ -15,9 +15,9 @@ def bootstrap_servers(settings: Settings) -> str:
 
 
 def entity_topics() -> dict[str, EntityKind]:
-    from semstream.topics.registry import topic_for
+    from semstream.topics.registry import topic_name
 
-    return {topic_for(kind).name: kind for kind in EntityKind}
+    return {topic_name(kind): kind for kind in EntityKind}
 
 
 def store_for_ingest(settings: Settings) -> VectorStore:

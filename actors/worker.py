@@ -17,7 +17,7 @@ from semstream.models.embedder import Embedder
 from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import VectorStore
 from semstream.topics.errors import ErrorPolicy
-from semstream.topics.protocol import EventSource, RawRecord
+from semstream.topics.protocol import EventSource, RawRecord, next_offsets
 from semstream.topics.serde import decode_event
 
 from semstream.actors.documents import text_to_embed, to_document
@@ -69,7 +69,7 @@ class IngestWorker:
         docs = self._documents(decoded)
         self._write(docs)
         self.policy.flush()
-        self.source.commit(next_offsets(records))
+        self.source.commit(next_offsets(list(records)))
         self._account(records, decoded, docs)
         return len(records)
 
@@ -88,6 +88,9 @@ class IngestWorker:
     def report(self) -> IngestStats:
         p50, p99 = self.freshness.percentiles()
         return self.stats.model_copy(update={"freshness_p50_s": p50, "freshness_p99_s": p99})
+
+    def reset_freshness(self) -> None:
+        self.freshness = FreshnessWindow()
 
     def _decode(self, records: Sequence[RawRecord]) -> list[Decoded]:
         decoded = []
@@ -131,11 +134,3 @@ class IngestWorker:
         self.stats.batches += 1
         self.stats.last_batch_at = now
 
-
-def next_offsets(records: Sequence[RawRecord]) -> dict[tuple[str, int], int]:
-    """The offset to resume from per topic-partition: one past the highest seen."""
-    offsets: dict[tuple[str, int], int] = {}
-    for r in records:
-        key = (r.topic, r.partition)
-        offsets[key] = max(offsets.get(key, 0), r.offset + 1)
-    return offsets
