@@ -18,6 +18,7 @@ class IngestStats(BaseModel):
     dead_lettered: int = 0
     batches: int = 0
     retries: int = 0
+    commit_failures: int = 0
     freshness_p50_s: float | None = None
     freshness_p99_s: float | None = None
     last_batch_at: float | None = None

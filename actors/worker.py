@@ -17,6 +17,7 @@ from semstream.models.embedder import Embedder
 from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import VectorStore
 from semstream.topics.errors import ErrorPolicy
+from semstream.topics.exceptions import CommitError
 from semstream.topics.protocol import EventSource, RawRecord, next_offsets
 from semstream.topics.serde import decode_event
 
@@ -68,10 +69,20 @@ class IngestWorker:
         decoded = self._decode(records)
         docs = self._documents(decoded)
         self._write(docs)
-        self.policy.flush()
-        self.source.commit(next_offsets(list(records)))
+        if self.policy.sink is not None:
+            self.policy.sink.flush(30.0)  # dead letters are delivered before their offsets commit
+        self._commit(records)
         self._account(records, decoded, docs)
         return len(records)
+
+    def _commit(self, records: Sequence[RawRecord]) -> None:
+        """A failed commit (group rebalanced) is harmless: the batch is redelivered and re-applied
+        under the version guard, so it changes nothing twice."""
+        try:
+            self.source.commit(next_offsets(list(records)))
+        except CommitError as e:
+            self.stats.commit_failures += 1
+            log.warning("commit failed, batch will be redelivered: %s", e)
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Loop until ``should_stop()``; then leave the consumer group cleanly."""
@@ -83,7 +94,8 @@ class IngestWorker:
 
     def close(self) -> None:
         self.source.close()
-        self.policy.close()
+        if self.policy.sink is not None:
+            self.policy.sink.close()
 
     def report(self) -> IngestStats:
         p50, p99 = self.freshness.percentiles()

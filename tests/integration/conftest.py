@@ -1,0 +1,65 @@
+"""Real embedded parts for the integration tier: a broker per test, one Ray instance per session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from semstream.config import Settings, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[object]:
+    """A fresh memory-only broker per test, so topics start empty."""
+    from semstream.topics.broker import EmbeddedBroker
+
+    with EmbeddedBroker(free_port(), tmp_path / "broker.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def ray_session() -> Iterator[None]:
+    import ray
+
+    from semstream.actors.ray_actors import NAMESPACE
+
+    ray.init(num_cpus=8, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def stack_settings(broker, tmp_path: Path, request) -> Settings:
+    """Settings for one test: the session broker, a fresh data dir, group and small model inputs."""
+    port = int(broker.bootstrap.rsplit(":", 1)[1])
+    return load_settings(
+        data_dir=tmp_path / "data",
+        broker_port=port,
+        consumer_group=f"it-{request.node.name}"[:100],
+        embed_max_tokens=64,
+        ingest_batch_size=16,
+        load_demo=False,
+    )
+
+
+@pytest.fixture
+def index_owner(ray_session, stack_settings):
+    """The embedded index owner for this test's data dir; killed afterwards so the next test gets its own."""
+    import ray
+
+    from semstream.actors.ray_actors import index_owner as owner_for
+
+    owner = owner_for(stack_settings)
+    ray.get(owner.ready.remote())
+    yield owner
+    ray.get(owner.close.remote())
+    ray.kill(owner)
