@@ -80,6 +80,28 @@ class Settings(BaseSettings):
     http_port: int = Field(8000, ge=1, le=65535)
     api_key: SecretStr | None = Field(None, description="If set, write and admin endpoints require it.")
 
+    # --- serving DAG (Ray Serve: ingress -> understanding -> retrieval -> ranking) ------
+    serve_retrieve_k: int = Field(1000, ge=1, le=1000, description="Candidates retrieval fetches per query (K).")
+    serve_rank_depth: int = Field(250, ge=1, le=1000, description="Candidates the ranker scores at normal load (N).")
+    serve_rank_depth_low: int = Field(130, ge=1, le=1000, description="N under load, chosen by the depth controller.")
+    serve_rank_deadline_ms: int = Field(
+        500, ge=1, le=60_000, description="Ranking budget per request; past it the answer keeps retrieval order."
+    )
+    serve_rank_batch_size: int = Field(8, ge=1, le=256, description="Max requests per batched ranking call.")
+    serve_rank_batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Max wait for a ranking batch to fill.")
+    serve_ranker: str | None = Field(None, description="Ranker the service loads by name; unset = the default one.")
+    serve_depth_target_inflight: int = Field(
+        16, ge=1, description="Ranking requests in flight per replica that count as full load for the depth controller."
+    )
+    serve_depth_cooldown_s: float = Field(10.0, ge=0, description="Calm time before the depth controller restores N.")
+    serve_cache_entries: int = Field(10_000, ge=0, description="(searcher, query) entries in the score cache; 0 = off.")
+    serve_cache_ttl_s: float = Field(600.0, gt=0, description="Lifetime of a score-cache entry.")
+    serve_min_replicas: int = Field(1, ge=0, description="Autoscaling floor of every deployment.")
+    serve_max_replicas: int = Field(2, ge=1, description="Autoscaling ceiling of every deployment.")
+    serve_gpu_fraction: float = Field(
+        0.0, ge=0, le=1, description="GPU share each model replica (QU, retrieval, ranking) asks for; 0 = CPU only."
+    )
+
     def kafka_client_options(self) -> dict[str, object]:
         """Security options passed straight to every kafka-python client."""
         options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}

@@ -1,0 +1,45 @@
+"""Build each stage's heavy parts from settings, inside the replica that uses them (lazy imports).
+
+The Serve wrappers take these as arguments, so tests can hand in twins instead.
+"""
+
+from __future__ import annotations
+
+from semstream.config import Settings
+from semstream.models.embedder import Embedder
+from semstream.models.ranker.protocol import Ranker
+from semstream.store.protocol import VectorStore
+
+from semstream.deployments.store_access import store_for_serving
+from semstream.deployments.understanding import QueryModel
+
+
+def query_model(settings: Settings) -> QueryModel:
+    from semstream.models.qu.service import QueryUnderstanding
+
+    return QueryUnderstanding()
+
+
+def serving_store(settings: Settings) -> VectorStore:
+    return store_for_serving(settings)
+
+
+def serving_embedder(settings: Settings) -> Embedder:
+    """The very bi-encoder ingest uses, so query and item vectors share one space."""
+    from semstream.actors.wiring import embedder_for
+
+    return embedder_for(settings)
+
+
+def serving_ranker(settings: Settings) -> Ranker:
+    from semstream.models.ranker.registry import ensure_default_ranker, load_ranker
+
+    name = settings.serve_ranker or ensure_default_ranker(settings)
+    return load_ranker(name, settings)
+
+
+def engagement_sink(settings: Settings) -> object:
+    from semstream.actors.wiring import bootstrap_servers
+    from semstream.topics.producer import KafkaEventSink
+
+    return KafkaEventSink(bootstrap_servers(settings), settings, client_id="semstream-feedback")

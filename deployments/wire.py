@@ -1,0 +1,193 @@
+"""HTTP wire models: what clients send and receive, with the input limits.
+
+Validation errors become 422 answers whose message names the field (see ``http.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from semstream.schemas import EntityKind, RemotePolicy
+
+MAX_QUERY_CHARS = 500
+MAX_K = 100
+MAX_DEPTH = 1000
+MAX_LIST = 50
+
+Vertical = Literal["jobs", "people"]
+Action = Literal["impression", "click", "apply", "connect"]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)]
+
+VERTICAL_KIND: dict[str, EntityKind] = {"jobs": EntityKind.JOB, "people": EntityKind.PROFILE}
+KIND_VERTICAL: dict[EntityKind, str] = {v: k for k, v in VERTICAL_KIND.items()}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class JobFilters(_Strict):
+    """Explicit job filters; they are never relaxed."""
+
+    remote: RemotePolicy | None = None
+    city: ShortText | None = None
+    country: ShortText | None = None
+    seniority: ShortText | None = None
+    employment_type: ShortText | None = None
+    company: ShortText | None = None
+    skills: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
+    posted_within_days: int | None = Field(None, ge=1, le=3650)
+
+
+class PeopleFilters(_Strict):
+    """Explicit people filters; they are never relaxed."""
+
+    city: ShortText | None = None
+    country: ShortText | None = None
+    seniority: ShortText | None = None
+    company: ShortText | None = None
+    skills: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
+    open_to_work: bool | None = None
+    min_years_experience: int | None = Field(None, ge=0, le=80)
+    max_years_experience: int | None = Field(None, ge=0, le=80)
+
+
+class SearcherContext(_Strict):
+    """Who is searching; the ranker sees it, the score cache is keyed by it."""
+
+    id: ShortText | None = None
+    title: ShortText | None = None
+    headline: ShortText | None = None
+    company: ShortText | None = None
+    location: ShortText | None = None
+    seniority: ShortText | None = None
+    skills: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
+    years_experience: int | None = Field(None, ge=0, le=80)
+
+
+class _SearchRequest(_Strict):
+    query: Query = Field(description=f"What to look for (1-{MAX_QUERY_CHARS} characters).")
+    searcher: SearcherContext | None = None
+    k: int = Field(10, ge=1, le=MAX_K, description="Results to return.")
+    depth: int | None = Field(None, ge=1, le=MAX_DEPTH, description="Candidates to retrieve (K); default from settings.")
+    disabled_facets: list[ShortText] = Field(
+        default_factory=list, max_length=MAX_LIST,
+        description="Facets to ignore, by name ('remote') or id ('remote:remote') as listed in applied_facets.",
+    )
+
+    def explicit_filters(self) -> dict[str, Any]:
+        flt = getattr(self, "filters", None)
+        return flt.model_dump(exclude_none=True, exclude_defaults=True) if flt is not None else {}
+
+
+class JobSearchRequest(_SearchRequest):
+    filters: JobFilters | None = None
+
+
+class PeopleSearchRequest(_SearchRequest):
+    filters: PeopleFilters | None = None
+
+
+class ResultItem(BaseModel):
+    id: str
+    rank: int = Field(description="1-based position in this answer.")
+    score: float = Field(description="Calibrated P(relevant); the retrieval score when the ranker was degraded.")
+    retrieval_score: float
+    version: int
+    relaxed: bool = Field(False, description="Found only after some query-understanding filters were dropped.")
+    title: str | None = None
+    headline: str | None = None
+    name: str | None = None
+    company: str | None = None
+    location: str | None = None
+    remote: str | None = None
+    seniority: str | None = None
+    employment_type: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    years_experience: int | None = None
+    open_to_work: bool | None = None
+    snippet: str | None = None
+
+
+class AppliedFacet(BaseModel):
+    id: str = Field(description="'name:value'; send it in disabled_facets to drop this facet.")
+    name: str
+    value: str
+    hard: bool
+    negated: bool = False
+    span: str | None = None
+
+
+class Timings(BaseModel):
+    understand: float
+    retrieve: float
+    rank: float
+    total: float
+
+
+class RankerInfo(BaseModel):
+    variant: str
+    version: str
+    degraded: bool = False
+    reason: str | None = None
+
+
+class DepthInfo(BaseModel):
+    requested: int = Field(description="Candidates asked of retrieval (K).")
+    retrieved: int = Field(description="Candidates retrieval found.")
+    ranked: int = Field(description="Candidates the ranker scored (N, set by the depth controller).")
+
+
+class CacheInfo(BaseModel):
+    hit: bool = Field(description="Every ranked score came from the score cache.")
+    reused: int = 0
+    scored: int = 0
+
+
+class SearchResponse(BaseModel):
+    vertical: Vertical
+    query: str
+    rewrite: str
+    items: list[ResultItem]
+    applied_facets: list[AppliedFacet]
+    disabled_facets: list[str]
+    relaxed: list[str] = Field(description="Query-understanding filters dropped because too few results matched.")
+    timings_ms: Timings
+    ranker: RankerInfo
+    depth: DepthInfo
+    cache_hit: bool
+    cache: CacheInfo
+    models: dict[str, str] = Field(description="Model name and version per stage.")
+
+
+class FeedbackRequest(_Strict):
+    """One engagement event from a results page."""
+
+    vertical: Vertical
+    action: Action
+    query: Query
+    item_id: ShortText
+    position: int = Field(ge=1, le=MAX_DEPTH, description="1-based rank the item was shown at.")
+    searcher_id: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _action_fits_vertical(self) -> FeedbackRequest:
+        if self.action == "apply" and self.vertical != "jobs":
+            raise ValueError("action: 'apply' is only valid for vertical 'jobs'")
+        if self.action == "connect" and self.vertical != "people":
+            raise ValueError("action: 'connect' is only valid for vertical 'people'")
+        return self
+
+
+class FeedbackAck(BaseModel):
+    accepted: bool = True
+    topic: str
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    fields: list[str] = Field(default_factory=list)
