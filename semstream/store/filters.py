@@ -53,15 +53,34 @@ def field_values(payload: dict[str, Any], field: str) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _value_type(value: Any) -> type | None:
+    """The match type of a value as Qdrant sees it: bool, int and str are distinct, floats never match."""
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, int):
+        return int
+    return str if isinstance(value, str) else None
+
+
+def values_equal(expected: Any, actual: Any) -> bool:
+    """Match equality: ``True`` never equals ``1`` and ``3`` never equals ``3.0``, as in Qdrant."""
+    kind = _value_type(expected)
+    return kind is not None and kind is _value_type(actual) and expected == actual
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def condition_holds(condition: Condition, payload: dict[str, Any]) -> bool:
     """Reference semantics of a condition, used by the in-memory store and in tests."""
     values = field_values(payload, condition.field)
     if isinstance(condition, Match):
-        return condition.value in values
+        return any(values_equal(condition.value, v) for v in values)
     if isinstance(condition, MatchAny):
-        return any(v in condition.values for v in values)
+        return any(values_equal(c, v) for c in condition.values for v in values)
     return any(
-        isinstance(v, (int, float))
+        _is_number(v)
         and (condition.gte is None or v >= condition.gte)
         and (condition.lte is None or v <= condition.lte)
         for v in values

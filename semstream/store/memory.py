@@ -1,4 +1,8 @@
-"""In-memory twin of the vector stores: exact cosine search, the reference write semantics."""
+"""In-memory twin of the vector stores: exact cosine search, the reference write semantics.
+
+Like the Qdrant adapters it stores vectors unit-normalised (cosine collections do) and returns
+``_id`` (and ``_event_time`` when known) in hit payloads.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import numpy as np
 
 from semstream.schemas import Document, EntityKind, Hit
 from semstream.store.filters import Filter, filter_holds
-from semstream.store.protocol import WriteResult
+from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY, WriteResult
 
 
 class MemoryStore:
@@ -30,7 +34,7 @@ class MemoryStore:
                 if current is not None and current.version >= doc.version:
                     result.stale += 1
                     continue
-                self._docs[doc.kind][doc.id] = doc
+                self._docs[doc.kind][doc.id] = _stored(doc)
                 result.written += 1
         return result
 
@@ -43,7 +47,7 @@ class MemoryStore:
         with_vectors: bool = False,
     ) -> list[Hit]:
         live = [d for d in self._live(kind) if filter_holds(flt, d.payload)]
-        if not live:
+        if not live or limit <= 0:
             return []
         matrix = np.asarray([d.vector for d in live], dtype=np.float32)
         query = np.asarray(vector, dtype=np.float32)
@@ -74,6 +78,18 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
+def _stored(doc: Document) -> Document:
+    """``doc`` with its vector unit-normalised, as a cosine collection stores it."""
+    if doc.deleted or not doc.vector:
+        return doc
+    vector = np.asarray(doc.vector, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return doc.model_copy(update={"vector": (vector / norm).tolist()}) if norm > 0 else doc
+
+
 def _hit(doc: Document, score: float, with_vector: bool) -> Hit:
-    return Hit(id=doc.id, score=score, version=doc.version, payload=doc.payload,
+    payload = {**doc.payload, ENTITY_ID_KEY: doc.id}
+    if doc.event_time is not None:
+        payload[EVENT_TIME_KEY] = doc.event_time
+    return Hit(id=doc.id, score=score, version=doc.version, payload=payload,
                vector=doc.vector if with_vector else None)
