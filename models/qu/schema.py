@@ -19,6 +19,13 @@ class Facet(BaseModel):
     hard: bool = Field(True, description="True = applied as a filter; False = passed to the ranker only.")
     negated: bool = False
     span: str | None = Field(None, description="The query text it came from.")
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Payload values this facet stands for when more than ``value`` (a region's cities, the EU's countries).",
+    )
+
+    def payload_values(self) -> list[str]:
+        return self.keys or [self.value]
 
 
 class ParsedQuery(BaseModel):
@@ -39,3 +46,9 @@ class ParsedQuery(BaseModel):
     excluded: list[str] = Field(default_factory=list, description="Negated terms, e.g. 'crypto'.")
     salary_hint: str | None = None
     facets: list[Facet] = Field(default_factory=list)
+    # Added in qu.v1 without breaking readers (all optional):
+    posted_after_ts: int | None = Field(None, description="Unix seconds; recency as a lower bound on posted_ts.")
+    min_years_experience: int | None = None
+    open_to_work: bool | None = None
+    ranker_hints: list[str] = Field(default_factory=list, description="Soft facets rendered for the ranker's prompt.")
+    parser: str = Field("rules", description="rules | rules+tagger | llm: what produced this parse.")
