@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(None, description="host:port[,host:port]; unset = embedded broker.")
     broker_port: int = Field(19092, ge=1, le=65535, description="Port of the embedded broker on 127.0.0.1.")
     topic_partitions: int = Field(2, ge=1, le=256, description="Partitions per entity topic when created.")
+    topic_replication_factor: int = Field(
+        1, ge=1, le=16, description="Replicas per topic when semstream creates it (1 for the embedded broker)."
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = Field(None, description="e.g. PLAIN, SCRAM-SHA-512.")
     kafka_sasl_username: str | None = None
