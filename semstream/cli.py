@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "produce": ("semstream.commands.produce", "Produce entity events from a JSONL file or stdin."),
     "status": ("semstream.commands.status", "Topics, consumer lag, index sizes."),
     "search": ("semstream.commands.search", "Search the running service from the terminal."),
+    "train": ("semstream.commands.train", "Build judge data, train teachers and the student ranker."),
     "eval": ("semstream.commands.eval", "Evaluate retrieval and ranking."),
 }
 

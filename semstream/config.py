@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     embed_max_tokens: int = Field(256, ge=8, le=512, description="Token cap per text when embedding.")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads per process; unset = torch default.")
+    ranker_device: str = Field("cpu", description="Torch device of the SLM ranker: cpu, cuda, cuda:1, ...")
+    ranker_dtype: Literal["float32", "bfloat16"] = Field("float32", description="Ranker weights dtype (bfloat16 on GPU).")
+    ranker_mode: Literal["prefix-shared", "full-text"] = Field(
+        "prefix-shared", description="Ranker scoring path: query prefix KV computed once per query, or full text per item."
+    )
+    ranker_batch_size: int = Field(32, ge=1, le=1024, description="Items per ranker forward pass.")
 
     # --- serving -----------------------------------------------------------------------
     http_host: str = "127.0.0.1"
