@@ -15,9 +15,11 @@ from semstream.deployments.understanding import QueryModel
 
 
 def query_model(settings: Settings) -> QueryModel:
+    """Rules + tagger over ESCO titles from the shared data when present (as ingest normalises titles)."""
     from semstream.models.qu.service import QueryUnderstanding
 
-    return QueryUnderstanding()
+    esco = settings.shared_data_dir / "esco_v1.2"
+    return QueryUnderstanding.load(esco if esco.is_dir() else None)
 
 
 def serving_store(settings: Settings) -> VectorStore:

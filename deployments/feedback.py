@@ -7,22 +7,22 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from semstream.models.engagement.schema import EngagementEvent
+
 from semstream.deployments.exceptions import InvalidFeedback
 from semstream.deployments.wire import VERTICAL_KIND, FeedbackRequest
 
 
 def encode_feedback(body: FeedbackRequest, clock: Callable[[], float] = time.time) -> tuple[bytes, bytes]:
-    """(key, value): keyed by item id, the value is the event's JSON."""
-    from semstream.models.engagement.schema import EngagementEvent
-
+    """(key, value): keyed by searcher (their events stay in order), the value is the event's JSON."""
     try:
         event = EngagementEvent(
             kind=VERTICAL_KIND[body.vertical], query_text=body.query, searcher_id=body.searcher_id,
-            item_id=body.item_id, position=body.position, action=body.action, ts=clock(),
+            item_id=body.item_id, position=body.position, action=body.event_action(), ts=clock(),
         )
     except ValidationError as e:
         raise InvalidFeedback(f"feedback does not fit the engagement schema: {e}") from e
-    return body.item_id.encode(), event.model_dump_json().encode()
+    return event.key.encode(), event.model_dump_json().encode()
 
 
 class LazySink:

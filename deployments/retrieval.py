@@ -7,7 +7,6 @@ from semstream.schemas import EntityKind, Hit
 from semstream.store.filters import Filter
 from semstream.store.protocol import VectorStore
 
-from semstream.deployments.facets import without_fields
 from semstream.deployments.stages import Candidate, Retrieved, RetrieveRequest
 
 
@@ -20,11 +19,11 @@ class RetrievalService:
         """Hits for the full filter first, then hits found after each relaxation step (tiers)."""
         vector = [float(x) for x in self.embedder.embed([req.text])[0]]
         tiers = [self._search(req.kind, vector, req.k, req.flt)]
-        flt, relaxed = req.flt, []
+        relaxed: list[str] = []
         for step in req.relaxations:
-            if sum(len(t) for t in tiers) >= min(req.min_hits, req.k):
+            if len({h.id for t in tiers for h in t}) >= min(req.min_hits, req.k):
                 break
-            flt = without_fields(flt, step.fields)
+            flt = step.flt
             tiers.append(self._search(req.kind, vector, req.k, flt))
             relaxed.append(step.name)
         candidates = _merge(tiers, req.k)

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from semstream.errors import SemstreamError
 
 from semstream.deployments.exceptions import StageUnavailable
-from semstream.deployments.facets import facet_id
+from semstream.deployments.understanding import facet_id
 from semstream.deployments.items import result_item
 from semstream.deployments.stages import (
     Ranked, RankRequest, Retrieved, RetrieveRequest, Understanding, UnderstandRequest,

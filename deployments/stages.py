@@ -16,10 +16,10 @@ from semstream.store.filters import Filter
 
 
 class Relaxation(BaseModel):
-    """One step of the fallback when filters match too few: drop conditions on ``fields``."""
+    """One rung of the fallback when filters match too few: the looser filter and what it dropped."""
 
     name: str
-    fields: list[str]
+    flt: Filter
 
 
 class UnderstandRequest(BaseModel):

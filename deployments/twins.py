@@ -11,11 +11,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from semstream.models.embedder import Embedder
 from semstream.models.item_text import item_text
 from semstream.models.qu.schema import Facet, ParsedQuery
 from semstream.models.ranker.protocol import RankItem, RankQuery
-from semstream.schemas import EntityKind
-from semstream.store.filters import Condition, Filter, Match, Range
+from semstream.schemas import Document, EntityKind
+from semstream.store.filters import Filter, Match
 
 _REMOTE = ("remote", "hybrid", "onsite")
 _SENIORITY = ("junior", "mid", "senior", "lead", "principal")
@@ -27,41 +28,27 @@ def _key(value: str) -> str:
 
 
 class RuleQU:
-    """Keyword rules: remote policy, seniority and 'in <city>' become hard facets."""
+    """Keyword rules: remote policy, seniority and 'in <city>' become hard facets; dropped in that order."""
 
-    def understand(self, text: str, kind: EntityKind, explicit_filters: dict[str, Any] | None = None
+    def understand(self, text: str, kind: EntityKind, explicit_filters: Filter | None = None
                    ) -> tuple[ParsedQuery, Filter, list[str]]:
         low = _key(text)
         facets = [Facet(name="remote", value=w, span=w) for w in _REMOTE if re.search(rf"\b{w}\b", low)][:1]
         facets += [Facet(name="seniority", value=w, span=w) for w in _SENIORITY if re.search(rf"\b{w}\b", low)][:1]
         if (city := _CITY.search(low)) is not None:
-            facets.append(Facet(name="location", value=city.group(1).strip(), span=city.group(0)))
+            facets.append(Facet(name="city", value=city.group(1).strip(), span=city.group(0)))
         rewrite = low
         for f in facets:
             rewrite = rewrite.replace(f.span or f.value, " ")
-        must: list[Condition] = [Match(field=_FIELD[f.name], value=f.value) for f in facets]
-        must += _explicit(explicit_filters or {})
-        parsed = ParsedQuery(kind=kind, original=text, rewrite=" ".join(rewrite.split()), facets=facets,
-                             remote=next((f.value for f in facets if f.name == "remote"), None))
-        return parsed, Filter(must=must), []
+        parsed = ParsedQuery(kind=kind, original=text, rewrite=" ".join(rewrite.split()), facets=facets)
+        return parsed, self.ladder(parsed, explicit_filters)[0], [f"prefers {f.value}" for f in facets]
 
-
-_FIELD = {"remote": "remote", "seniority": "seniority", "location": "city"}
-
-
-def _explicit(explicit: dict[str, Any]) -> list[Condition]:
-    out: list[Condition] = []
-    for name, field in (("remote", "remote"), ("city", "city"), ("country", "country"), ("seniority", "seniority"),
-                        ("employment_type", "employment_type"), ("company", "company_key"),
-                        ("open_to_work", "open_to_work")):
-        if name in explicit:
-            value = explicit[name]
-            out.append(Match(field=field, value=_key(value) if isinstance(value, str) else value))
-    out += [Match(field="skills_key", value=_key(s)) for s in explicit.get("skills", [])]
-    if "min_years_experience" in explicit or "max_years_experience" in explicit:
-        out.append(Range(field="years_experience", gte=explicit.get("min_years_experience"),
-                         lte=explicit.get("max_years_experience")))
-    return out
+    def ladder(self, parsed: ParsedQuery, explicit_filters: Filter | None = None) -> list[Filter]:
+        """Strictest first; each rung drops one more facet; explicit conditions stay on every rung."""
+        explicit = list(explicit_filters.must) if explicit_filters else []
+        taken = {c.field for c in explicit}
+        conds = [Match(field=f.name, value=f.value) for f in parsed.facets if f.hard and f.name not in taken]
+        return [Filter(must=explicit + conds[i:]) for i in range(len(conds) + 1)]
 
 
 class OverlapRanker:
@@ -103,3 +90,29 @@ class ListSink:
 
     def close(self) -> None:
         pass
+
+
+_IN_PROCESS: dict[str, Any] = {}
+
+
+class InProcess:
+    """A picklable factory that returns one object living in this process.
+
+    Serve pickles deployment arguments even in local testing mode; tests that want to reach the
+    store or ranker a deployment uses (to update an item, slow the ranker) pass ``InProcess(obj)``.
+    """
+
+    def __init__(self, obj: Any) -> None:
+        self.key = f"{type(obj).__name__}-{id(obj)}"
+        _IN_PROCESS[self.key] = obj
+
+    def __call__(self, settings: object = None) -> Any:
+        return _IN_PROCESS[self.key]
+
+
+def documents(kind: EntityKind, records: Sequence[dict[str, Any]], embedder: Embedder) -> list[Document]:
+    """Store documents for ``records`` (each with ``id``, optional ``version``, payload fields)."""
+    payloads = [{k: v for k, v in r.items() if k not in ("id", "version")} for r in records]
+    vectors = embedder.embed([item_text(kind, p) for p in payloads])
+    return [Document(kind=kind, id=r["id"], version=r.get("version", 1), vector=[float(x) for x in v], payload=p)
+            for r, p, v in zip(records, payloads, vectors)]

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from semstream.models.engagement.schema import ACTIONS
 from semstream.schemas import EntityKind, RemotePolicy
 
 MAX_QUERY_CHARS = 500
@@ -17,7 +18,7 @@ MAX_DEPTH = 1000
 MAX_LIST = 50
 
 Vertical = Literal["jobs", "people"]
-Action = Literal["impression", "click", "apply", "connect"]
+Action = Literal["impression", "click", "apply", "dismiss", "profile_view", "connect", "message"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)]
 
@@ -164,22 +165,24 @@ class SearchResponse(BaseModel):
 
 
 class FeedbackRequest(_Strict):
-    """One engagement event from a results page."""
+    """One engagement event from a results page ("click" on a person is recorded as "profile_view")."""
 
     vertical: Vertical
     action: Action
     query: Query
     item_id: ShortText
-    position: int = Field(ge=1, le=MAX_DEPTH, description="1-based rank the item was shown at.")
-    searcher_id: ShortText | None = None
+    position: int = Field(ge=0, le=MAX_DEPTH, description="0-based index of the item in the list shown.")
+    searcher_id: ShortText = "anonymous"
 
     @model_validator(mode="after")
     def _action_fits_vertical(self) -> FeedbackRequest:
-        if self.action == "apply" and self.vertical != "jobs":
-            raise ValueError("action: 'apply' is only valid for vertical 'jobs'")
-        if self.action == "connect" and self.vertical != "people":
-            raise ValueError("action: 'connect' is only valid for vertical 'people'")
+        allowed = ACTIONS[VERTICAL_KIND[self.vertical]] + (("click",) if self.vertical == "people" else ())
+        if self.action not in allowed:
+            raise ValueError(f"action: {self.action!r} is not a {self.vertical} action; expected one of {allowed}")
         return self
+
+    def event_action(self) -> str:
+        return "profile_view" if self.vertical == "people" and self.action == "click" else self.action
 
 
 class FeedbackAck(BaseModel):

@@ -1,8 +1,19 @@
 // The search page: query box, Jobs/People tabs, facet chips that can be removed, feedback on clicks.
 "use strict";
 
-const state = { vertical: "jobs", query: "", disabled: [], last: null };
+const state = { vertical: "jobs", query: "", disabled: [], last: null, searcher: searcherId() };
 const $ = (id) => document.getElementById(id);
+
+// A random id per browser, so one searcher's engagement events stay together (no login here).
+function searcherId() {
+  try {
+    let id = localStorage.getItem("semstream-searcher");
+    if (!id) { id = `web-${Math.random().toString(36).slice(2, 12)}`; localStorage.setItem("semstream-searcher", id); }
+    return id;
+  } catch (err) {
+    return "anonymous";
+  }
+}
 
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
@@ -24,7 +35,7 @@ async function search() {
   if (!state.query) return;
   $("status").textContent = "Searching…";
   try {
-    const body = { query: state.query, k: 20, disabled_facets: state.disabled };
+    const body = { query: state.query, k: 20, disabled_facets: state.disabled, searcher: { id: state.searcher } };
     state.last = await post(`/v1/search/${state.vertical}`, body);
     render(state.last);
   } catch (err) {
@@ -89,7 +100,8 @@ function renderItem(item) {
 async function feedback(item, action) {
   try {
     await post("/v1/feedback", {
-      vertical: state.vertical, action, query: state.query, item_id: item.id, position: item.rank,
+      vertical: state.vertical, action, query: state.query, item_id: item.id, position: item.rank - 1,
+      searcher_id: state.searcher,
     });
     $("status").textContent = `Recorded ${action} on ${item.title || item.headline || item.id}`;
   } catch (err) {
