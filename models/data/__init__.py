@@ -1,0 +1,1 @@
+"""Training and evaluation data: postings corpora, generated queries, judge-labelled pairs."""

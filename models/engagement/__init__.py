@@ -1,0 +1,1 @@
+"""Engagement: the feedback event schema and a seeded simulator of searchers."""

@@ -1,0 +1,1 @@
+"""Offline evaluation: ranking metrics, BM25, the MELO/TREC harness and judge-labelled evaluation."""

@@ -1,0 +1,131 @@
+"""``semstream eval``: offline evaluation of retrieval and ranking.
+
+Subcommands: ``trec`` (a MELO/TREC qrels folder: BM25, dense, dense + ranker) and ``judged``
+(a judge-labelled query set from real postings). Each writes a JSON report and a bar chart beside
+it. To add a subcommand, add one ``@app.command`` function below.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from semstream.config import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Evaluate retrieval and ranking.")
+
+@app.callback()
+def _group() -> None:
+    """Evaluate retrieval and ranking."""
+
+
+def main(argv: list[str]) -> None:
+    app(args=argv, prog_name="semstream eval")
+
+
+# --- shared helpers -----------------------------------------------------------------------
+def make_embedder(name: str, settings: Settings, batch_size: int | None = None):  # noqa: ANN201 - Embedder
+    """The bundled (or configured) bi-encoder, or the hashing twin for quick smoke runs."""
+    from semstream.models.embedder import HashEmbedder, TransformerEmbedder
+
+    if name == "hash":
+        return HashEmbedder(256)
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+    return TransformerEmbedder(settings.embedder_path, settings.embed_max_tokens,
+                               batch_size or settings.embed_batch_size)
+
+
+def write_report(report: dict[str, Any], out: Path, metrics: list[str], title: str) -> None:
+    """The JSON report, plus a PNG bar chart beside it when matplotlib is installed."""
+    from semstream.models.eval.plot import bar_chart
+
+    png, note = bar_chart(report["methods"], metrics, out.with_suffix(".png"), title)
+    report["plot"] = str(png) if png else note
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(_finite(report), indent=2, default=str, allow_nan=False) + "\n", encoding="utf-8")
+    for name, row in report["methods"].items():
+        typer.echo(f"{name:>24}  " + "  ".join(f"{m}={row.get(m, float('nan')):.4f}" for m in metrics))
+    for name, status in report.get("rankers", {}).items():
+        if status != "ok":
+            typer.echo(f"{name:>24}  {status}")
+    typer.echo(f"report: {out}  plot: {report['plot']}")
+
+
+def _finite(value: Any) -> Any:
+    """NaN/inf -> None, so the report is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _cache_dir(given: Path | None, settings: Settings) -> Path:
+    return given or settings.data_dir / "cache" / "eval"
+
+
+# --- subcommands --------------------------------------------------------------------------
+@app.command("trec")
+def trec(
+    directory: Annotated[Path, typer.Argument(help="MELO-layout folder: queries.tsv, corpus_elements.tsv, annotations.tsv.")],
+    json_out: Annotated[Path, typer.Option("--json", help="Where to write the JSON report.")],
+    ranker: Annotated[list[str], typer.Option("--ranker", help="Ranker name(s) to rerank the dense top-N.")] = [],  # noqa: B006
+    limit_queries: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N queries.")] = None,
+    rerank_depth: Annotated[int, typer.Option(min=1, help="How many dense results a ranker re-scores.")] = 100,
+    embedder: Annotated[str, typer.Option(help="minilm (the bi-encoder) or hash (smoke runs).")] = "minilm",
+    cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache; default <data_dir>/cache/eval.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Embedding batch size (titles are short).")] = 128,
+) -> None:
+    """BM25, dense and dense + ranker on a TREC qrels folder (NDCG@10, Recall@10/100, MAP)."""
+    from semstream.models.eval.trec import run_trec
+
+    if not directory.is_dir():
+        raise typer.BadParameter(f"not a folder: {directory}", param_hint="DIRECTORY")
+    settings = get_settings()
+    report = run_trec(directory, make_embedder(embedder, settings, batch_size), _cache_dir(cache_dir, settings),
+                      rankers=ranker, limit_queries=limit_queries, rerank_depth=rerank_depth)
+    write_report(report, json_out, ["ndcg@10", "recall@10", "recall@100", "map"], f"MELO {report['dataset']}")
+
+
+@app.command("judged")
+def judged(
+    json_out: Annotated[Path, typer.Option("--json", help="Where to write the JSON report.")],
+    kind: Annotated[str, typer.Option(help="job or profile.")] = "job",
+    ranker: Annotated[list[str], typer.Option("--ranker", help="Ranker name(s) to evaluate besides dense.")] = [],  # noqa: B006
+    queries: Annotated[int, typer.Option(min=1, help="Generated queries.")] = 150,
+    per_query: Annotated[int, typer.Option(min=2, help="Judged candidates per query.")] = 50,
+    random_fraction: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of random candidates.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed for queries, candidates and splits.")] = 13,
+    pairs: Annotated[Path | None, typer.Option(help="Judged pairs JSONL to load or create; default in the cache.")] = None,
+    rebuild: Annotated[bool, typer.Option(help="Re-judge even if the pairs file exists.")] = False,
+    max_docs: Annotated[int | None, typer.Option(min=1, help="Cap postings per source (or profiles).")] = None,
+    embedder: Annotated[str, typer.Option(help="minilm (the bi-encoder) or hash (smoke runs).")] = "minilm",
+    cache_dir: Annotated[Path | None, typer.Option(help="Embedding and pairs cache; default <data_dir>/cache/eval.")] = None,
+    judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL: grade with an LLM judge instead.")] = None,
+    judge_model: Annotated[str, typer.Option(help="Model name for --judge-url.")] = "judge",
+) -> None:
+    """NDCG@10 (judge grades as gains) and Poor-Match-Rate@10 on a judge-labelled query set."""
+    from semstream.models.eval.judged_run import JudgedRunConfig, run_judged
+    from semstream.schemas import EntityKind
+
+    try:
+        entity = EntityKind(kind)
+    except ValueError as e:
+        raise typer.BadParameter(f"kind must be job or profile, got {kind!r}", param_hint="--kind") from e
+    settings = get_settings()
+    config = JudgedRunConfig(
+        kind=entity, n_queries=queries, per_query=per_query, random_fraction=random_fraction, seed=seed,
+        pairs_path=pairs, rebuild=rebuild, max_docs=max_docs, cache_dir=_cache_dir(cache_dir, settings),
+        shared_data_dir=settings.shared_data_dir, rankers=list(ranker), judge_url=judge_url, judge_model=judge_model,
+    )
+    report = run_judged(config, make_embedder(embedder, settings))
+    write_report(report, json_out, ["ndcg@10", "poor_match_rate@10", "auroc"], f"judged {entity.value} search")
