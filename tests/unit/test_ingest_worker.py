@@ -115,8 +115,10 @@ def test_offsets_are_committed_only_after_the_store_acknowledged():
     broker = make_broker()
     for i in range(10):
         send(broker, JOBS, job(i, 1))
+    failing = make_worker(broker, FailingStore())
     with pytest.raises(StoreError):
-        make_worker(broker, FailingStore()).step()
+        failing.step()
+    failing.close()                      # the failed member leaves the group
     store = MemoryStore()
     drain(make_worker(broker, store))   # a new member of the group sees everything again
     assert store.count(EntityKind.JOB) == 10
@@ -158,8 +160,10 @@ def test_a_crash_mid_stream_loses_nothing():
     for e in events:
         send(broker, JOBS, e)
     store = CrashAfter(batches=3)
+    crashed = make_worker(broker, store)
     with pytest.raises(RuntimeError):
-        drain(make_worker(broker, store))
+        drain(crashed)
+    crashed.close()
     store.batches = 10_000
     drain(make_worker(broker, store))
     got = indexed_state(store, [f"j{i}" for i in range(30)])
