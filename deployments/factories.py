@@ -34,10 +34,10 @@ def serving_embedder(settings: Settings) -> Embedder:
 
 
 def serving_ranker(settings: Settings) -> Ranker:
-    from semstream.models.ranker.registry import ensure_default_ranker, load_ranker
+    """The newest version of the named ranker (``semstream up`` trains the default one first)."""
+    from semstream.models.ranker.registry import load_ranker
 
-    name = settings.serve_ranker or ensure_default_ranker(settings)
-    return load_ranker(name, settings)
+    return load_ranker(settings.serve_ranker or "default", settings)
 
 
 def engagement_sink(settings: Settings) -> object:
