@@ -13,7 +13,10 @@ from semstream.models.item_text import item_text
 from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY
 
-from semstream.actors.normalise import city_key, country_code, normalise_key, occupation_for
+from semstream.models.qu.filters import (
+    city_key, company_key, country_code, normalise_employment_type, normalise_remote, normalise_seniority,
+    normalise_skill, normalise_title,
+)
 
 
 def text_to_embed(kind: EntityKind, event: EntityEvent) -> str:
@@ -22,20 +25,24 @@ def text_to_embed(kind: EntityKind, event: EntityEvent) -> str:
 
 
 def derived_keys(kind: EntityKind, fields: dict[str, Any]) -> dict[str, Any]:
-    """Filter keys computed from the raw fields."""
-    company = fields.get("company") if kind is EntityKind.JOB else fields.get("current_company")
-    title = fields.get("title") if kind is EntityKind.JOB else fields.get("current_title") or fields.get("headline")
+    """Filter keys computed from the raw fields with query understanding's own normalisers."""
+    job = kind is EntityKind.JOB
+    company = fields.get("company" if job else "current_company")
+    title = fields.get("title") if job else fields.get("current_title") or fields.get("headline")
+    location = fields.get("location")
     keys: dict[str, Any] = {
-        "company_key": normalise_key(company) if company else None,
-        "skills_key": sorted({normalise_key(s) for s in fields.get("skills") or [] if s}),
-        "city": city_key(fields.get("location")),
-        "country": country_code(fields.get("country") or fields.get("location")),
-        "occupation": occupation_for(title),
-        "seniority": normalise_key(fields["seniority"]) if fields.get("seniority") else None,
+        "company_key": company_key(company) or None,
+        "skills_key": sorted({k for k in (normalise_skill(s) for s in fields.get("skills") or [] if s) if k}),
+        "city": city_key(location),
+        "country": country_code(fields.get("country") or location),
+        "occupation": normalise_title(title),
+        "seniority": normalise_seniority(fields.get("seniority")),
     }
-    posted = fields.get("posted_at") or fields.get("updated_at")
-    if kind is EntityKind.JOB and posted:
-        keys["posted_ts"] = _unix_seconds(posted)
+    if job:
+        keys["remote"] = normalise_remote(fields.get("remote"))
+        keys["employment_type"] = normalise_employment_type(fields.get("employment_type"))
+        posted = fields.get("posted_at") or fields.get("updated_at")
+        keys["posted_ts"] = _unix_seconds(posted) if posted else None
     return {k: v for k, v in keys.items() if v not in (None, [], "")}
 
 
