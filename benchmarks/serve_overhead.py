@@ -3,7 +3,7 @@
 Ingress (FastAPI) -> QueryUnderstanding -> Retrieval -> Ranking (``@serve.batch``), each with the
 options ``semstream.deployments.app.deployment_options`` gives the real app, but doing no work: what
 is left is Serve's proxy, routing and serialisation cost per request. ``--payloads`` also sends N
-fake candidates (job-sized payload + a 384-d vector, as retrieval ships them to ranking) through
+fake candidates (job-sized payload + a 384-d float32 vector, in the real stage messages) through
 the retrieval -> ingress -> ranking hops, to show what moving candidates costs.
 
     nice python benchmarks/serve_overhead.py --requests 200 --json benchmarks/out/serve_overhead.json
@@ -26,16 +26,19 @@ from ray.serve.handle import DeploymentHandle
 
 from semstream.config import load_settings
 from semstream.deployments.app import deployment_options
+from semstream.deployments.stages import Candidate, Retrieved
+from semstream.schemas import Hit
 
 DIM = 384
 
 
-def _candidates(n: int) -> list[dict[str, Any]]:
+def _candidates(n: int) -> Retrieved:
+    """What the real Retrieval stage ships: job-sized payloads and float32 vectors."""
     text = "Build and run Python services for our search platform. " * 8
-    return [{"id": f"job-{i}", "version": 1, "retrieval_score": 1 - i / 1000, "tier": 0,
-             "payload": {"title": "Python developer", "company": "Acme", "location": "Berlin", "remote": "remote",
-                         "skills": ["python", "kafka", "qdrant"], "description": text},
-             "vector": [0.05] * DIM} for i in range(n)]
+    payload = {"title": "Python developer", "company": "Acme", "location": "Berlin", "remote": "remote",
+               "skills": ["python", "kafka", "qdrant"], "description": text}
+    hits = [Hit(id=f"job-{i}", score=1 - i / 1000, version=1, payload=payload, vector=[0.05] * DIM) for i in range(n)]
+    return Retrieved(candidates=[Candidate.from_hit(h, 0, keep_vector=True) for h in hits], total=n)
 
 
 @serve.deployment
@@ -47,9 +50,9 @@ class EmptyUnderstanding:
 @serve.deployment
 class EmptyRetrieval:
     def __init__(self) -> None:
-        self._cache: dict[int, list[dict[str, Any]]] = {}
+        self._cache: dict[int, Retrieved] = {}
 
-    def retrieve(self, text: str, n: int) -> list[dict[str, Any]]:
+    def retrieve(self, text: str, n: int) -> Retrieved:
         if n not in self._cache:
             self._cache[n] = _candidates(n)
         return self._cache[n]
@@ -57,12 +60,12 @@ class EmptyRetrieval:
 
 @serve.deployment
 class EmptyRanking:
-    async def rank(self, candidates: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-        return await self._batch((candidates, k))
+    async def rank(self, found: Retrieved, k: int) -> list[Candidate]:
+        return await self._batch((found, k))
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.005)
-    async def _batch(self, requests: list[tuple[list[dict[str, Any]], int]]) -> list[list[dict[str, Any]]]:
-        return [c[:k] for c, k in requests]
+    async def _batch(self, requests: list[tuple[Retrieved, int]]) -> list[list[Candidate]]:
+        return [found.candidates[:k] for found, k in requests]
 
 
 def _api(qu: DeploymentHandle, retrieval: DeploymentHandle, ranking: DeploymentHandle) -> FastAPI:
@@ -73,7 +76,7 @@ def _api(qu: DeploymentHandle, retrieval: DeploymentHandle, ranking: DeploymentH
         u = await qu.understand.remote(body["query"])
         found = await retrieval.retrieve.remote(u["rewrite"], int(body.get("payload", 0)))
         ranked = await ranking.rank.remote(found, int(body.get("k", 10)))
-        return {"items": [{"id": c["id"], "score": c["retrieval_score"]} for c in ranked]}
+        return {"items": [{"id": c.id, "score": c.retrieval_score} for c in ranked]}
 
     return api
 

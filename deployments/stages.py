@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from semstream.models.qu.schema import Facet
@@ -58,12 +59,17 @@ class Candidate(BaseModel):
     retrieval_score: float
     tier: int = Field(0, description="0 = matched every filter; i = found after the i-th relaxation.")
     payload: dict[str, Any] = Field(default_factory=dict)
-    vector: list[float] | None = None
+    vector: bytes | None = Field(None, description="float32 bytes: cheap to ship between replicas.")
 
     @classmethod
     def from_hit(cls, hit: Hit, tier: int, keep_vector: bool) -> Candidate:
-        return cls(id=hit.id, version=hit.version, retrieval_score=hit.score, tier=tier,
-                   payload=hit.payload, vector=hit.vector if keep_vector else None)
+        """Built without re-validation: the store already returned a validated Hit."""
+        vector = np.asarray(hit.vector, dtype="<f4").tobytes() if keep_vector and hit.vector is not None else None
+        return cls.model_construct(id=hit.id, version=hit.version, retrieval_score=hit.score, tier=tier,
+                                   payload=hit.payload, vector=vector)
+
+    def vector_list(self) -> list[float] | None:
+        return None if self.vector is None else np.frombuffer(self.vector, dtype="<f4").tolist()
 
 
 class Retrieved(BaseModel):
