@@ -87,8 +87,14 @@ def with_random_items(
         head = candidates_fn(query_text, k - n_random) if k > n_random else []
         taken = {item_id for item_id, _ in head}
         rng = random.Random(_stable_seed(seed, query_text))
-        extra = [c for c in rng.sample(list(pool), min(len(pool), n_random * 2)) if c[0] not in taken]
-        return head + extra[:n_random]
+        extra: list[Candidate] = []
+        for idx in rng.sample(range(len(pool)), len(pool)):
+            if len(extra) >= n_random:
+                break
+            if pool[idx][0] not in taken:
+                extra.append(pool[idx])
+                taken.add(pool[idx][0])
+        return head + extra
 
     return mixed
 

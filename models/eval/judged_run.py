@@ -60,6 +60,7 @@ class JudgedRunConfig:
     rankers: list[str] = field(default_factory=list)
     judge_url: str | None = None
     judge_model: str = "judge"
+    judge_api_key: str | None = field(default=None, repr=False)
 
 
 def load_corpus(config: JudgedRunConfig) -> list[Item]:
@@ -81,7 +82,7 @@ def make_judge(config: JudgedRunConfig, esco: EscoIndex | None, items: list[Item
     if config.judge_url:
         from semstream.models.judge.llm import LlmJudge
 
-        return LlmJudge(config.judge_url, config.judge_model), f"llm:{config.judge_model}"
+        return LlmJudge(config.judge_url, config.judge_model, config.judge_api_key), f"llm:{config.judge_model}"
     from semstream.models.judge.policy import PolicyJudge
 
     dates = [d for _, p in items if (d := parse_time(p.get("posted_at"))) is not None]

@@ -112,6 +112,7 @@ def judged(
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding and pairs cache; default <data_dir>/cache/eval.")] = None,
     judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL: grade with an LLM judge instead.")] = None,
     judge_model: Annotated[str, typer.Option(help="Model name for --judge-url.")] = "judge",
+    judge_key_file: Annotated[Path | None, typer.Option(help="File holding the --judge-url API key, if it needs one.")] = None,
 ) -> None:
     """NDCG@10 (judge grades as gains) and Poor-Match-Rate@10 on a judge-labelled query set."""
     from semstream.models.eval.judged_run import JudgedRunConfig, run_judged
@@ -126,6 +127,7 @@ def judged(
         kind=entity, n_queries=queries, per_query=per_query, random_fraction=random_fraction, seed=seed,
         pairs_path=pairs, rebuild=rebuild, max_docs=max_docs, cache_dir=_cache_dir(cache_dir, settings),
         shared_data_dir=settings.shared_data_dir, rankers=list(ranker), judge_url=judge_url, judge_model=judge_model,
+        judge_api_key=judge_key_file.read_text(encoding="utf-8").strip() if judge_key_file else None,
     )
     report = run_judged(config, make_embedder(embedder, settings))
     write_report(report, json_out, ["ndcg@10", "poor_match_rate@10", "auroc"], f"judged {entity.value} search")

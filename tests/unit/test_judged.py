@@ -113,3 +113,41 @@ def test_scorer_returning_wrong_length_is_an_error() -> None:
     pair = JudgedPair(kind=JOB, query=QUERIES[0], item_id="a", grade=1, p_yes=0.15)
     with pytest.raises(ValueError, match="1 items"):
         evaluate_rankers([pair], {"bad": lambda q, items: [1.0, 2.0]})
+
+
+def write_postings(root: Path) -> None:
+    """A tiny shared-data folder in the real files' layout."""
+    import json
+
+    hn, indeed = root / "hn_whoishiring_2026", root / "indeed_in_2023"
+    hn.mkdir(parents=True)
+    indeed.mkdir(parents=True)
+    roles = ["Backend Engineer", "Data Scientist", "Frontend Developer", "DevOps Engineer"]
+    places = ["Berlin, Germany", "London, UK", "Remote (US)"]
+    with (hn / "hn_jobs.jsonl").open("w") as f:
+        for i in range(12):
+            text = f"Co{i} | {'Senior ' if i % 2 else ''}{roles[i % 4]} | {places[i % 3]} | Full-time\n\nPython, React."
+            f.write(json.dumps({"id": i, "posted_at": f"2026-03-{i + 1:02d}T00:00:00+00:00", "text": text,
+                                "llm_facets": {"role": roles[i % 4], "remote": "hybrid", "technologies": ["Python"]}}) + "\n")
+    with (indeed / "indeed_jobs.jsonl").open("w") as f:
+        for i in range(12):
+            f.write(json.dumps({"id": f"x{i}", "title": ["HR Executive", "Data Analyst", "Java Developer"][i % 3],
+                                "company": f"In{i}", "location": ["Pune, Maharashtra", "Bengaluru, Karnataka"][i % 2],
+                                "posted_relative": "2 days ago", "scraped_at": "2023-02-19T12:00:00.000Z",
+                                "description": "Java and SQL. Job Types: Full-time"}) + "\n")
+
+
+def test_judged_run_end_to_end_and_cached(tmp_path: Path) -> None:
+    from semstream.models.eval.judged_run import JudgedRunConfig, run_judged
+
+    write_postings(tmp_path / "shared")
+    config = JudgedRunConfig(n_queries=8, per_query=10, shared_data_dir=tmp_path / "shared", cache_dir=tmp_path / "c",
+                             rankers=["no-such-ranker"])
+    report = run_judged(config, HashEmbedder(64))
+    assert report["corpus_size"] == 24 and report["pairs_cached"] is False and report["esco"] is False
+    assert report["n_queries"] == 8 and report["n_pairs"] == 80
+    assert {"dense", "bm25", "random"} <= set(report["methods"])
+    assert report["rankers"]["no-such-ranker"].startswith("ranker unavailable")
+    again = run_judged(config, HashEmbedder(64))
+    assert again["pairs_cached"] is True and again["embedding"]["cache_hit"] is True
+    assert again["methods"]["bm25"]["ndcg@10"] == report["methods"]["bm25"]["ndcg@10"]
