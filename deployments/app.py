@@ -30,7 +30,7 @@ from semstream.deployments.search import SearchService
 from semstream.deployments.stages import Ranked, RankRequest, Retrieved, RetrieveRequest, Understanding, \
     UnderstandRequest
 from semstream.deployments.understanding import UnderstandingService
-from semstream.deployments.wire import VERTICAL_KIND, FeedbackRequest, JobSearchRequest, PeopleSearchRequest
+from semstream.deployments.wire import FeedbackRequest, JobSearchRequest, PeopleSearchRequest
 
 APP_NAME = "semstream"
 RANKING = "Ranking"
@@ -170,8 +170,9 @@ async def _call(method: Any) -> Any:
 class IngressDeployment:
     def __init__(self, settings: Settings, qu: DeploymentHandle, retrieval: DeploymentHandle,
                  ranking: DeploymentHandle, make_sink: Callable[[Settings], Any] = factories.engagement_sink) -> None:
+        self._sink = LazySink(lambda: make_sink(settings))
         self.service = SearchService(
-            HandlePipeline(qu, retrieval, ranking), LazySink(lambda: make_sink(settings)), encode_feedback,
+            HandlePipeline(qu, retrieval, ranking), self._sink, encode_feedback,
             retrieve_k=settings.serve_retrieve_k, rank_depth=settings.serve_rank_depth,
             rank_timeout_s=2 * settings.serve_rank_deadline_ms / 1000 + 1.0,
         )
@@ -181,11 +182,16 @@ class IngressDeployment:
 
     async def search(self, vertical: str, body: dict[str, Any]) -> dict[str, Any]:
         """The HTTP search, for handle callers (tests, other applications)."""
-        model = JobSearchRequest if VERTICAL_KIND.get(vertical) is VERTICAL_KIND["jobs"] else PeopleSearchRequest
-        return (await self.service.search(vertical, model.model_validate(body))).model_dump(mode="json")
+        models = {"jobs": JobSearchRequest, "people": PeopleSearchRequest}
+        if vertical not in models:
+            raise ValueError(f"unknown vertical {vertical!r}; expected one of {sorted(models)}")
+        return (await self.service.search(vertical, models[vertical].model_validate(body))).model_dump(mode="json")
 
     async def feedback(self, body: dict[str, Any]) -> dict[str, Any]:
         return (await self.service.feedback(FeedbackRequest.model_validate(body))).model_dump(mode="json")
+
+    def __del__(self) -> None:
+        self._sink.close()  # flush pending engagement events
 
 
 def build_graph(settings: Settings, make_qu: Callable[[Settings], Any] = factories.query_model,
@@ -209,7 +215,10 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
     unknown = sorted(set(args) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"unknown application args {unknown}; use semstream setting names")
-    return build_graph(load_settings(**args))
+    settings = load_settings(**args)
+    # replicas may run in another working directory: pin relative paths to this one
+    absolute = {"data_dir": settings.data_dir.resolve(), "shared_data_dir": settings.shared_data_dir.resolve()}
+    return build_graph(settings.model_copy(update=absolute))
 
 
 def ranking_handle(app_name: str = APP_NAME) -> DeploymentHandle:

@@ -33,10 +33,12 @@ class UnderstandingService:
         self.name = name
 
     def understand(self, req: UnderstandRequest) -> Understanding:
+        """Facets the client disabled, or whose field an explicit filter already sets, are left out."""
         explicit = explicit_filter(req.explicit)
         parsed, flt, hints = self.model.understand(req.text, req.kind, explicit)
         disabled = {d.casefold() for d in req.disabled}
-        gone = [f for f in parsed.facets if is_disabled(f, disabled)]
+        taken = {c.field for c in explicit.must} if explicit else set()
+        gone = [f for f in parsed.facets if is_disabled(f, disabled) or facet_field(f.name) in taken]
         if gone:
             parsed = parsed.model_copy(update={"facets": [f for f in parsed.facets if f not in gone]})
             hints = [h for h in hints if not _mentions(h, gone)]
@@ -45,6 +47,13 @@ class UnderstandingService:
             original=parsed.original, rewrite=parsed.rewrite, flt=rungs[0], facets=parsed.facets, hints=hints,
             relaxations=[Relaxation(name=_dropped(a, b), flt=b) for a, b in zip(rungs, rungs[1:])], model=self.name,
         )
+
+
+def facet_field(name: str) -> str:
+    """The payload field a facet filters on (the QU model's mapping; the name itself otherwise)."""
+    from semstream.models.qu.assemble import facet_field as qu_field
+
+    return qu_field(name) or name
 
 
 def facet_id(facet: Facet) -> str:

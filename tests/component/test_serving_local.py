@@ -111,6 +111,11 @@ def test_slow_ranker_answer_keeps_retrieval_order(graph: Graph) -> None:
     assert retrieval == sorted(retrieval, reverse=True)
 
 
+def test_unknown_vertical_is_refused_by_name(graph: Graph) -> None:
+    with pytest.raises(ValueError, match="unknown vertical 'cats'"):
+        graph.search("cats", query="x")
+
+
 def test_build_app_rejects_unknown_args() -> None:
     with pytest.raises(ConfigError, match="serve_rank_dept"):
         build_app({"serve_rank_dept": 5})

@@ -54,6 +54,7 @@ def test_explicit_filters_win_and_stay_on_every_rung(real_qu: UnderstandingServi
     u = real_qu.understand(UnderstandRequest(kind=JOB, text="python developer remote in berlin",
                                              explicit={"remote": "On-site", "skills": ["K8s"]}))
     assert _fields(u.flt)["remote"] == "onsite"
+    assert "remote" not in {f.name for f in u.facets}  # the query's "remote" lost to the explicit filter
     assert Match(field="skills_key", value="kubernetes") in u.flt.must
     for rung in u.relaxations:
         assert _fields(rung.flt)["remote"] == "onsite"
