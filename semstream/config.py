@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     )
     serve_rank_batch_size: int = Field(8, ge=1, le=256, description="Max requests per batched ranking call.")
     serve_rank_batch_wait_ms: float = Field(5.0, ge=0, le=1000, description="Max wait for a ranking batch to fill.")
-    serve_ranker: str | None = Field(None, description="Ranker the service loads by name; unset = the default one.")
+    serve_ranker: str | None = Field(None, description="Ranker the service loads by name; unset = \"default\".")
     serve_depth_target_inflight: int = Field(
         16, ge=1, description="Ranking requests in flight per replica that count as full load for the depth controller."
     )
