@@ -51,7 +51,7 @@ class EdgeStore:
 
     def __init__(self, root: Path, *, exact: bool = False, sync: bool = False) -> None:
         self.root = Path(root)
-        self._exact = exact
+        self.exact = exact  # True: exact search even where an HNSW graph exists
         self._sync = sync
         self._lock_file: IO[str] | None = _acquire_lock(self.root)
         self._shards: dict[EntityKind, qe.EdgeShard] = {}
@@ -59,7 +59,7 @@ class EdgeStore:
         self._mutex = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"EdgeStore(root={str(self.root)!r}, exact={self._exact})"
+        return f"EdgeStore(root={str(self.root)!r}, exact={self.exact})"
 
     def __enter__(self) -> EdgeStore:
         return self
@@ -162,7 +162,7 @@ class EdgeStore:
             filter=live_filter(flt),
             with_payload=True,
             with_vector=with_vectors,
-            params=qe.SearchParams(exact=True) if self._exact else None,
+            params=qe.SearchParams(exact=True) if self.exact else None,
         )
         with _engine_errors(f"searching {kind.collection}"):
             found = shard.query(request)

@@ -92,7 +92,7 @@ def point_vector(doc: Document, dim: int) -> list[float]:
     """The document's vector, or for a tombstone a fixed unit vector (cosine needs a non-zero one)."""
     if doc.deleted or doc.vector is None:
         return [1.0] + [0.0] * (dim - 1)
-    return [float(x) for x in doc.vector]
+    return doc.vector
 
 
 def is_live(payload: Mapping[str, Any] | None) -> bool:

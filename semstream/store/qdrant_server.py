@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import httpx
@@ -78,6 +78,10 @@ class QdrantServerStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _reading(self) -> AbstractContextManager[object]:
+        """Local mode is not safe for reads racing writes (numpy arrays grow underneath); serialise it."""
+        return self._mutex if self._local else nullcontext()
 
     # --- collections -------------------------------------------------------------------
 
@@ -156,7 +160,7 @@ class QdrantServerStore:
     ) -> list[Hit]:
         if limit <= 0 or not self._exists(kind):
             return []
-        with self._errors(f"searching {kind.collection!r}"):
+        with self._reading(), self._errors(f"searching {kind.collection!r}"):
             response = self._client.query_points(
                 kind.collection,
                 query=[float(x) for x in vector],
@@ -179,7 +183,7 @@ class QdrantServerStore:
     def count(self, kind: EntityKind) -> int:
         if not self._exists(kind):
             return 0
-        with self._errors(f"counting {kind.collection!r}"):
+        with self._reading(), self._errors(f"counting {kind.collection!r}"):
             return self._client.count(kind.collection, count_filter=live_filter(None), exact=True).count
 
     def versions(self, kind: EntityKind, ids: Sequence[str]) -> dict[str, int]:
@@ -195,7 +199,7 @@ class QdrantServerStore:
     def _retrieve(self, kind: EntityKind, ids: set[str], **options: Any) -> list[m.Record]:
         if not ids:
             return []
-        with self._errors(f"reading {kind.collection!r}"):
+        with self._reading(), self._errors(f"reading {kind.collection!r}"):
             return self._client.retrieve(kind.collection, [point_id(kind, i) for i in ids], **options)
 
     # --- upkeep --------------------------------------------------------------------------

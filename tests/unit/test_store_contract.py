@@ -283,17 +283,27 @@ def test_shuffled_event_sequences_end_at_the_newest(store: VectorStore) -> None:
 
 def test_concurrent_writers_never_regress(store: VectorStore) -> None:
     ids = [f"c{i}" for i in range(20)]
+    errors: list[BaseException] = []
 
     def writer(seed: int) -> None:
         rng = random.Random(seed)
         for _ in range(15):
             store.apply([doc(i, rng.randint(1, 100), seed=1) for i in rng.sample(ids, 5)])
 
-    threads = [threading.Thread(target=writer, args=(s,)) for s in range(4)]
+    def reader() -> None:
+        try:
+            for n in range(30):
+                assert len(store.search(JOB, vec(n), 5)) <= 5
+                assert 0 <= store.count(JOB) <= len(ids)
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(s,)) for s in range(4)] + [threading.Thread(target=reader)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert errors == []
     expected: dict[str, int] = {}
     for s in range(4):
         rng = random.Random(s)
