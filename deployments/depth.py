@@ -57,6 +57,14 @@ class DepthController:
     def depth(self) -> int:
         return self._depth
 
+    def current(self) -> int:
+        """The depth to use now; an idle spell longer than the cooldown restores N without a reading."""
+        with self._lock:
+            calm_for = self._clock() - self._last_busy
+            if self._depth == self.reduced and calm_for >= self.cooldown_s:
+                self._change(self.normal, 0.0, f"idle for {calm_for:.1f}s")
+            return self._depth
+
     def pressure(self, inflight: int, latency_s: float) -> float:
         return max(inflight / self.target_inflight, latency_s / self.deadline_s)
 

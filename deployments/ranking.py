@@ -56,7 +56,7 @@ class RankingService:
 
     def rank(self, req: RankRequest, arrived: float | None = None) -> Ranked:
         arrived = self._clock() if arrived is None else arrived
-        n = min(self.depth.depth, len(req.candidates))
+        n = min(self.depth.current(), len(req.candidates))
         top = req.candidates[:n]
         key = cache_key(req.kind, searcher_key(req.searcher), " ".join([req.text, *sorted(req.hints)]))
         cached = self.cache.lookup(key, [(c.id, c.version) for c in top])

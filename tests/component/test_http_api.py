@@ -6,6 +6,8 @@ Twins: MemoryStore, HashEmbedder, the keyword QU twin, a word-overlap ranker, a 
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -55,11 +57,11 @@ class Stack:
     embedder: HashEmbedder
 
 
-def make_stack(deadline_s: float = 2.0, store: object | None = None) -> Stack:
+def make_stack(deadline_s: float = 2.0, store: object | None = None, depth: DepthController | None = None) -> Stack:
     embedder, sink, ranker = HashEmbedder(), ListSink(), OverlapRanker()
     mem = MemoryStore()
     mem.apply(documents(EntityKind.JOB, JOBS, embedder) + documents(EntityKind.PROFILE, PEOPLE, embedder))
-    ranking = RankingService(ranker, deadline_s, ScoreCache(), DepthController(deadline_s=deadline_s))
+    ranking = RankingService(ranker, deadline_s, ScoreCache(), depth or DepthController(deadline_s=deadline_s))
     pipeline = LocalPipeline(UnderstandingService(RuleQU()), RetrievalService(store or mem, embedder), ranking)
     service = SearchService(pipeline, sink, encode_feedback, retrieve_k=100, rank_depth=50)
     return Stack(TestClient(create_api(service)), mem, ranker, ranking, sink, embedder)
@@ -266,6 +268,21 @@ def test_health_readiness_docs_and_page(stack: Stack) -> None:
     page = stack.client.get("/")
     assert page.status_code == 200 and 'id="q"' in page.text and 'id="tab-people"' in page.text
     assert "disabled_facets" in stack.client.get("/static/app.js").text
+
+
+def test_depth_drops_under_concurrent_load_and_comes_back() -> None:
+    depth = DepthController(normal=4, reduced=2, target_inflight=2, deadline_s=2.0, patience=2, cooldown_s=0.3)
+    stack = make_stack(depth=depth)
+    stack.ranker.delay_s = 0.05  # requests pile up behind the one ranker thread
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda i: _search(stack, query=f"python {i}", k=5), range(12)))
+    assert min(a["depth"]["ranked"] for a in answers) == 2  # later requests were ranked at the lower depth
+    decisions = stack.client.get("/v1/stats").json()["depth"]["decisions"]
+    assert (decisions[0]["old"], decisions[0]["new"]) == (4, 2)
+    stack.ranker.delay_s = 0.0
+    time.sleep(0.4)  # calm for longer than the cooldown
+    assert _search(stack, query="java", k=5)["depth"]["ranked"] == 4
+    assert stack.client.get("/v1/stats").json()["depth"]["decisions"][-1]["new"] == 4
 
 
 def test_stats_show_depth_and_cache(stack: Stack) -> None:

@@ -57,6 +57,18 @@ def test_idle_gap_counts_as_calm() -> None:
     assert depth.observe(1, 0.01) == 250
 
 
+def test_current_restores_after_an_idle_spell_without_a_new_reading() -> None:
+    clock, seen = Clock(), []
+    depth = _controller(clock, seen)
+    depth.observe(8, 0.1)
+    depth.observe(8, 0.1)
+    clock.now += 4.0
+    assert depth.current() == 130
+    clock.now += 1.5
+    assert depth.current() == 250
+    assert seen[-1].reason.startswith("idle for 5.5s")
+
+
 def test_snapshot_lists_decisions_for_metrics() -> None:
     clock, seen = Clock(), []
     depth = _controller(clock, seen)
