@@ -91,10 +91,13 @@ class SearchService:
         """The ranker's answer, or retrieval order when the ranking stage itself is unreachable."""
         try:
             return await asyncio.wait_for(self.pipeline.rank(req), self.rank_timeout_s)
+        except TimeoutError:
+            reason = f"ranking did not answer within {self.rank_timeout_s:.1f} s"
         except Exception as e:  # ranking must never fail a search
-            items = req.candidates[: req.k]
-            return Ranked(items=items, scores=[c.retrieval_score for c in items], variant="none", version="none",
-                          degraded=True, reason=f"ranking unavailable: {type(e).__name__}: {e}")
+            reason = f"ranking unavailable: {type(e).__name__}: {e}"
+        items = req.candidates[: req.k]
+        return Ranked(items=items, scores=[c.retrieval_score for c in items], variant="none", version="none",
+                      degraded=True, reason=reason)
 
 
 async def _stage(name: str, call: Awaitable[T]) -> T:

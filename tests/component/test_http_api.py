@@ -5,6 +5,7 @@ Twins: MemoryStore, HashEmbedder, the keyword QU twin, a word-overlap ranker, a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -291,3 +292,20 @@ def test_stats_show_depth_and_cache(stack: Stack) -> None:
     stats = stack.client.get("/v1/stats").json()
     assert stats["depth"]["depth"] == 250 and stats["depth"]["decisions"] == []
     assert stats["cache"]["hits"] >= 5 and stats["cache"]["entries"] == 1
+
+
+
+class StuckRanking(LocalPipeline):
+    async def rank(self, req):
+        await asyncio.sleep(5)
+
+
+def test_a_ranking_stage_that_does_not_answer_degrades_with_the_reason() -> None:
+    stack = make_stack()
+    pipeline = StuckRanking(UnderstandingService(RuleQU()), RetrievalService(stack.store, stack.embedder),
+                            stack.ranking)
+    service = SearchService(pipeline, stack.sink, encode_feedback, retrieve_k=100, rank_depth=50, rank_timeout_s=0.2)
+    data = TestClient(create_api(service)).post("/v1/search/jobs", json={"query": "python", "k": 2}).json()
+    assert data["ranker"]["degraded"] is True
+    assert data["ranker"]["reason"] == "ranking did not answer within 0.2 s"
+    assert len(data["items"]) == 2
