@@ -309,3 +309,23 @@ def test_a_ranking_stage_that_does_not_answer_degrades_with_the_reason() -> None
     assert data["ranker"]["degraded"] is True
     assert data["ranker"]["reason"] == "ranking did not answer within 0.2 s"
     assert len(data["items"]) == 2
+
+
+def test_feedback_round_trips_through_the_in_memory_broker() -> None:
+    from semstream.models.engagement.schema import EngagementEvent
+    from semstream.topics.memory import MemoryBroker
+    from semstream.topics.registry import ENGAGEMENT
+
+    broker = MemoryBroker(default_partitions=2)
+    stack = make_stack()
+    pipeline = LocalPipeline(UnderstandingService(RuleQU()), RetrievalService(stack.store, stack.embedder),
+                             stack.ranking)
+    service = SearchService(pipeline, broker.sink(), encode_feedback)
+    client = TestClient(create_api(service))
+    for position, item in enumerate(["j1", "j4"]):
+        body = {"vertical": "jobs", "action": "impression", "query": "python remote", "item_id": item,
+                "position": position, "searcher_id": "s9"}
+        assert client.post("/v1/feedback", json=body).status_code == 202
+    [first, second] = [EngagementEvent.model_validate_json(r.value) for r in broker.records(ENGAGEMENT)]
+    assert (first.item_id, first.position, second.item_id, second.position) == ("j1", 0, "j4", 1)
+    assert first.kind is EntityKind.JOB and first.key == "s9"
