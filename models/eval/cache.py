@@ -20,8 +20,14 @@ import numpy as np
 from semstream.models.embedder import Embedder
 
 
+def embedder_label(embedder: Embedder) -> str:
+    """The embedder's name plus its model folder when it has one (names like "model" are not unique)."""
+    path = getattr(embedder, "path", None)
+    return f"{embedder.name} ({path})" if path else embedder.name
+
+
 def corpus_key(embedder: Embedder, texts: Sequence[str]) -> str:
-    h = hashlib.sha256(f"{embedder.name}|{getattr(embedder, 'max_tokens', '')}|{embedder.dim}".encode())
+    h = hashlib.sha256(f"{embedder_label(embedder)}|{getattr(embedder, 'max_tokens', '')}|{embedder.dim}".encode())
     for text in texts:
         h.update(text.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")

@@ -30,7 +30,7 @@ from semstream.models.data.judged import (
 from semstream.models.data.queries import generate_queries
 from semstream.models.embedder import Embedder
 from semstream.models.eval.bm25 import Bm25
-from semstream.models.eval.cache import embed_cached, machine_info
+from semstream.models.eval.cache import embed_cached, embedder_label, machine_info
 from semstream.models.eval.judged import evaluate_rankers
 from semstream.models.eval.rankers import Scorer, bm25_scorer, load_named_scorer, random_scorer, vector_scorer
 from semstream.models.item_text import item_text
@@ -94,7 +94,7 @@ def judged_pairs(config: JudgedRunConfig, embedder: Embedder, items: list[Item],
                  esco: EscoIndex | None) -> tuple[list[JudgedPair], dict[str, Any]]:
     """Load the cached pairs or build them; returns (pairs, provenance)."""
     judge, judge_name = make_judge(config, esco, items)
-    path = config.pairs_path or _default_pairs_path(config, f"{judge_name}-{embedder.name}", items)
+    path = config.pairs_path or _default_pairs_path(config, judge_name, embedder_label(embedder), items)
     if path.is_file() and not config.rebuild:
         return load_pairs(path), {"pairs_file": str(path), "pairs_cached": True, "judge": judge_name}
     store = index_corpus(config.kind, items, vectors)
@@ -134,14 +134,15 @@ def run_judged(config: JudgedRunConfig, embedder: Embedder) -> dict[str, Any]:
     scorer_map, statuses = scorers(config, embedder, items, vectors, texts)
     report = evaluate_rankers(pairs, scorer_map)
     return report | provenance | {
-        "kind": config.kind.value, "corpus_size": len(items), "embedder": embedder.name, "embedding": embedding,
+        "kind": config.kind.value, "corpus_size": len(items), "embedder": embedder_label(embedder), "embedding": embedding,
         "seed": config.seed, "per_query": config.per_query, "random_fraction": config.random_fraction,
         "esco": esco is not None, "rankers": statuses, "machine": machine_info(),
     }
 
 
-def _default_pairs_path(config: JudgedRunConfig, judge_name: str, items: list[Item]) -> Path:
-    ids = hashlib.sha256("\n".join(i for i, _ in items).encode()).hexdigest()[:10]
+def _default_pairs_path(config: JudgedRunConfig, judge_name: str, embedder: str, items: list[Item]) -> Path:
+    """Named by the run's settings; the hash covers the embedder (it picks candidates) and the corpus ids."""
+    ids = hashlib.sha256("\n".join([embedder, *(i for i, _ in items)]).encode()).hexdigest()[:10]
     name = (f"judged-{config.kind.value}-q{config.n_queries}-k{config.per_query}-r{config.random_fraction:g}"
             f"-s{config.seed}-{judge_name.replace(':', '_')}-{ids}.jsonl")
     return Path(config.cache_dir or ".") / name

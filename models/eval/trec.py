@@ -20,7 +20,7 @@ import numpy as np
 
 from semstream.models.embedder import Embedder
 from semstream.models.eval.bm25 import Bm25
-from semstream.models.eval.cache import embed_cached, machine_info
+from semstream.models.eval.cache import embed_cached, embedder_label, machine_info
 from semstream.models.eval.metrics import average_precision, ndcg_at_k, recall_at_k
 from semstream.models.exceptions import ModelError
 from semstream.models.ranker.protocol import Ranker
@@ -146,7 +146,7 @@ def run_trec(
     data = load_trec_dir(directory)
     qids = [q for q in data.queries if q in data.qrels][: limit_queries or None]
     report: dict[str, Any] = {"dataset": data.name, "n_queries": len(qids), "n_docs": len(data.doc_ids),
-                              "embedder": embedder.name, "depth": DEPTH, "rerank_depth": rerank_depth,
+                              "embedder": embedder_label(embedder), "depth": DEPTH, "rerank_depth": rerank_depth,
                               "methods": {}, "rankers": {}, "machine": machine_info()}
     t = time.perf_counter()
     runs: dict[str, Run] = {"bm25": bm25_run(data, qids)}

@@ -48,7 +48,10 @@ class LlmJudge:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(timeout=timeout, headers=headers)
-        self._policy = POLICY_PATH.read_text(encoding="utf-8")
+        try:
+            self._policy = POLICY_PATH.read_text(encoding="utf-8")
+        except OSError as e:
+            raise LlmJudgeError(f"cannot read the relevance policy at {POLICY_PATH}: {e}") from e
 
     def grade(self, query: JudgeQuery, kind: EntityKind, payload: dict[str, Any]) -> Grade:
         content = self._complete(self.messages(query, kind, payload))

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from semstream.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from semstream.models.embedder import Embedder
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Evaluate retrieval and ranking.")
 
@@ -28,12 +31,14 @@ def main(argv: list[str]) -> None:
 
 
 # --- shared helpers -----------------------------------------------------------------------
-def make_embedder(name: str, settings: Settings, batch_size: int | None = None):  # noqa: ANN201 - Embedder
+def make_embedder(name: str, settings: Settings, batch_size: int | None = None) -> Embedder:
     """The bundled (or configured) bi-encoder, or the hashing twin for quick smoke runs."""
     from semstream.models.embedder import HashEmbedder, TransformerEmbedder
 
     if name == "hash":
         return HashEmbedder(256)
+    if name != "minilm":
+        raise typer.BadParameter(f"embedder must be minilm or hash, got {name!r}", param_hint="--embedder")
     if settings.torch_threads:
         import torch
 

@@ -101,3 +101,10 @@ def test_cli_writes_the_json_report(melo: Path, tmp_path: Path) -> None:
 def test_cli_rejects_a_missing_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["trec", str(tmp_path / "nope"), "--json", str(tmp_path / "o.json")])
     assert result.exit_code != 0 and "not a folder" in result.output
+
+
+def test_top_level_cli_routes_to_eval(tmp_path: Path) -> None:
+    from semstream.cli import app as root
+
+    result = CliRunner().invoke(root, ["eval", "trec", str(tmp_path / "nope"), "--json", str(tmp_path / "o.json")])
+    assert result.exit_code != 0 and "not a folder" in result.output
