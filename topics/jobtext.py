@@ -101,8 +101,9 @@ def _has_skill(skill: str, text: str, cased: str, lower: str) -> bool:
     haystack = cased if skill in _CASE_SENSITIVE else lower
     shadow = _SHADOWED_BY.get(skill)
     for needle in _NEEDLES[skill]:
-        count = haystack.count(needle)
-        if count and (shadow is None or count > haystack.count(f" {shadow} ")):
+        if needle not in haystack:
+            continue
+        if shadow is None or haystack.count(needle) > haystack.count(f" {shadow} "):
             return skill not in _CONFIRM or _CONFIRM[skill].search(text) is not None
     return False
 

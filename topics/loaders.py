@@ -21,7 +21,7 @@ from semstream.config import Settings
 from semstream.schemas import EntityEvent, JobEvent, Op, RemotePolicy
 from semstream.topics.exceptions import DataError
 from semstream.topics.hn import parse_header
-from semstream.topics.jobtext import detect_employment, detect_remote, detect_seniority, find_skills
+from semstream.topics.jobtext import detect_employment, detect_seniority, find_skills
 from semstream.topics.places import find_place
 
 HN_FILE = Path("hn_whoishiring_2026/hn_jobs.jsonl")

@@ -10,6 +10,8 @@ from semstream.config import Settings, get_settings
 from semstream.topics.exceptions import BrokerUnavailable, DeliveryError
 
 _PRUNE_AT = 10_000
+CLOSE_TIMEOUT_S = 10.0
+MAX_BLOCK_MS = 15_000  # how long send() may wait for metadata or buffer space
 
 
 class KafkaEventSink:
@@ -31,6 +33,7 @@ class KafkaEventSink:
             "retries": 5,
             "linger_ms": 5,
             "max_in_flight_requests_per_connection": 1,  # keeps per-key order across retries
+            "max_block_ms": MAX_BLOCK_MS,
             **s.kafka_client_options(),
             **overrides,
         }
@@ -63,8 +66,9 @@ class KafkaEventSink:
             first = failed[0].exception if failed[0].is_done else "not acknowledged in time"
             raise DeliveryError(f"{len(failed)} of {len(pending)} records not delivered; first: {first}")
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Flush (raising DeliveryError on failure), then release the client within ``timeout_s``."""
         try:
-            self.flush()
+            self.flush(timeout_s)
         finally:
-            self._producer.close()
+            self._producer.close(timeout=timeout_s)

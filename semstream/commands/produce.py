@@ -10,7 +10,6 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
