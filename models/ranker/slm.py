@@ -51,6 +51,7 @@ class SlmRanker:
         batch_size: int = 16,
         mode: Mode = "prefix-shared",
         version: str = "untrained",
+        name: str = "adhoc",
     ) -> None:
         if len(objectives) != scorer.n_tasks:
             raise ValueError(f"{len(objectives)} objectives for a scorer with {scorer.n_tasks} tasks")
@@ -65,6 +66,7 @@ class SlmRanker:
         self.batch_size = batch_size
         self.mode: Mode = mode
         self.version = version
+        self.name = name
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
 
     @property

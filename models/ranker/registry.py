@@ -1,0 +1,81 @@
+"""Named, versioned rankers under ``<data_dir>/models/<name>/<version>/``; the newest version wins.
+
+``ensure_default_ranker`` is what first start calls: it trains the quick profile when no default
+ranker exists yet (a few minutes on CPU) and returns the version folder.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from semstream.config import Settings, get_settings
+from semstream.models.exceptions import ModelLoadError
+from semstream.models.ranker.artifacts import CONFIG_FILE, load_artifact
+from semstream.models.ranker.slm import SlmRanker
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def models_root(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "models"
+
+
+def _name_dir(name: str, settings: Settings) -> Path:
+    if not _NAME.match(name):
+        raise ModelLoadError(f"bad ranker name {name!r}: letters, digits, '.', '_' and '-' only")
+    return models_root(settings) / name
+
+
+def versions(name: str, settings: Settings) -> list[str]:
+    """Complete versions of ``name``, oldest first (version names sort by time)."""
+    folder = _name_dir(name, settings)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / CONFIG_FILE).exists() and not p.name.endswith(".partial"))
+
+
+def latest_version_dir(name: str = "default", settings: Settings | None = None) -> Path | None:
+    settings = settings or get_settings()
+    found = versions(name, settings)
+    return _name_dir(name, settings) / found[-1] if found else None
+
+
+def new_version_dir(name: str, settings: Settings) -> Path:
+    """A fresh, time-ordered version folder path (not created; ``write_artifact`` renames into it)."""
+    folder = _name_dir(name, settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    candidate, n = folder / stamp, 1
+    while candidate.exists():
+        candidate, n = folder / f"{stamp}-{n}", n + 1
+    return candidate
+
+
+def load_ranker(name: str = "default", settings: Settings | None = None, device: str | None = None,
+                dtype: str | None = None, mode: str | None = None) -> SlmRanker:
+    """The newest version of ``name``; device/dtype/mode default to the settings' ranker fields."""
+    settings = settings or get_settings()
+    directory = latest_version_dir(name, settings)
+    if directory is None:
+        raise ModelLoadError(f"no trained ranker {name!r} under {models_root(settings)}; run `semstream train all`")
+    return load_artifact(
+        directory,
+        device=device or settings.ranker_device,
+        dtype=dtype or settings.ranker_dtype,
+        mode=mode or settings.ranker_mode,
+        batch_size=settings.ranker_batch_size,
+    )
+
+
+def ensure_default_ranker(settings: Settings | None = None, progress: bool = True) -> Path:
+    """The newest ``default`` ranker folder, training the quick profile first if there is none."""
+    settings = settings or get_settings()
+    existing = latest_version_dir("default", settings)
+    if existing is not None:
+        return existing
+    from semstream.models.training.pipeline import run
+
+    report = run("all", settings, "quick", progress=progress, name="default")
+    return Path(report["stages"]["student"]["result"]["artifact"])

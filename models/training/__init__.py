@@ -1,0 +1,1 @@
+"""Training of the SLM ranker: relevance and engagement teachers, distilled student, calibration."""

@@ -1,0 +1,95 @@
+"""Judged pairs and engagement events -> training examples for the ranker."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from semstream.models.data.judged import JudgedPair
+from semstream.models.engagement.schema import EngagementEvent
+from semstream.models.judge.schema import JudgeQuery
+from semstream.models.ranker.protocol import RankItem, RankQuery
+from semstream.models.training.examples import Example
+from semstream.schemas import EntityKind
+
+# Positive engagement actions the engagement teacher and the student predict, per vertical.
+ENGAGEMENT_ACTIONS: dict[EntityKind, tuple[str, ...]] = {
+    EntityKind.JOB: ("click", "apply"),
+    EntityKind.PROFILE: ("profile_view", "connect", "message"),
+}
+ALL_ACTIONS: list[str] = [a for kind in EntityKind for a in ENGAGEMENT_ACTIONS[kind]]
+# Downstream actions are rare: their rate is only trusted (unmasked) with this many impressions.
+SPARSE_ACTIONS = {"apply", "connect", "message"}
+MIN_IMPRESSIONS_SPARSE = 3
+
+
+def hints_of(query: JudgeQuery) -> list[str]:
+    """The structured intent as QU-style ``name: value`` hints (facet names of ``qu.v1``)."""
+    hints = [f"occupation: {query.role}"] if query.role else []
+    for name, value in (("seniority", query.seniority), ("location", query.location), ("remote", query.remote),
+                        ("company", query.company)):
+        if value:
+            hints.append(f"{name}: {value}")
+    hints += [f"skill: {s}" for s in query.skills]
+    if query.recency_days:
+        hints.append(f"recency: {query.recency_days} days")
+    return hints
+
+
+def _keep_hints(text: str, rate: float, seed: int) -> bool:
+    digest = hashlib.blake2b(f"{seed}:{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") / 2**64 < rate
+
+
+def rank_query(kind: EntityKind, query: JudgeQuery, with_hints: bool) -> RankQuery:
+    return RankQuery(kind=kind, text=query.text, hints=hints_of(query) if with_hints else [])
+
+
+def group_key(kind: EntityKind, text: str) -> str:
+    return f"{kind.value}:{text}"
+
+
+def relevance_examples(pairs: Sequence[JudgedPair], hint_rate: float, seed: int) -> list[Example]:
+    """Task 0 = the judge's P(yes); position = the pair's rank in its query's candidate list."""
+    positions: dict[str, int] = defaultdict(int)
+    out = []
+    for pair in pairs:
+        group = group_key(pair.kind, pair.query.text)
+        query = rank_query(pair.kind, pair.query, _keep_hints(pair.query.text, hint_rate, seed))
+        out.append(Example(group=group, query=query, item=RankItem(id=pair.item_id, payload=pair.payload),
+                           targets=[pair.p_yes], mask=[1.0], position=positions[group], grade=pair.grade))
+        positions[group] += 1
+    return out
+
+
+def action_mask(kind: EntityKind, actions: Sequence[str] = ALL_ACTIONS) -> list[float]:
+    """1 for the actions this vertical records, 0 for the others."""
+    return [1.0 if a in ENGAGEMENT_ACTIONS[kind] else 0.0 for a in actions]
+
+
+def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[JudgedPair], hint_rate: float,
+                        seed: int, actions: Sequence[str] = ALL_ACTIONS) -> list[Example]:
+    """One example per shown (query, item): per-action rate per impression, masked where not observed."""
+    by_key = {(p.query.text, p.item_id): p for p in pairs}
+    shown: dict[tuple[str, str], list[int]] = defaultdict(list)
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for e in events:
+        key = (e.query_text, e.item_id)
+        if e.action == "impression":
+            shown[key].append(e.position)
+        counts[key][e.action] += 1
+    out = []
+    for key, positions in shown.items():
+        pair = by_key.get(key)
+        if pair is None:
+            continue
+        n = len(positions)
+        targets = [min(1.0, counts[key].get(a, 0) / n) for a in actions]
+        mask = [m * float(a not in SPARSE_ACTIONS or n >= MIN_IMPRESSIONS_SPARSE)
+                for a, m in zip(actions, action_mask(pair.kind, actions))]
+        query = rank_query(pair.kind, pair.query, _keep_hints(pair.query.text, hint_rate, seed))
+        out.append(Example(group=group_key(pair.kind, pair.query.text), query=query,
+                           item=RankItem(id=pair.item_id, payload=pair.payload), targets=targets, mask=mask,
+                           position=round(sum(positions) / n), grade=pair.grade))
+    return out

@@ -1,0 +1,144 @@
+"""The training pipeline in resumable stages: judge-data -> teachers -> student (+ calibration, eval,
+versioned artifact). Each stage writes under ``<data_dir>/training/<profile>/`` and is skipped when
+its output is complete; an interrupted training stage resumes from its last checkpoint."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from semstream.config import Settings
+from semstream.models.embedder import bundled_minilm_path
+from semstream.models.ranker.artifacts import RankerConfig, load_scorer, write_artifact
+from semstream.models.ranker.slm import SlmRanker
+from semstream.models.training import sources
+from semstream.models.training.convert import ALL_ACTIONS, action_mask, engagement_examples, relevance_examples
+from semstream.models.training.distill import predict, train_student
+from semstream.models.training.evaluate import fit_calibrators, relevance_report
+from semstream.models.training.examples import Example, by_group
+from semstream.models.training.exceptions import TrainingError
+from semstream.models.training.profiles import TrainProfile, get_profile
+from semstream.models.training.teachers import init_scorer, template_for, train_engagement_teacher, train_relevance_teacher
+
+STAGES = ("judge-data", "teachers", "student", "all")
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def configure_threads(settings: Settings) -> None:
+    import torch
+
+    torch.set_num_threads(settings.torch_threads or max(1, os.cpu_count() or 1))
+
+
+class Workspace:
+    """Folders of one profile's run."""
+
+    def __init__(self, settings: Settings, profile: TrainProfile) -> None:
+        self.root = Path(settings.data_dir) / "training" / profile.name
+        self.data, self.relevance = self.root / "data", self.root / "relevance-teacher"
+        self.engagement, self.student = self.root / "engagement-teacher", self.root / "student"
+
+
+def _examples(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]:
+    return relevance_examples(sources.load_split(ws.data, split), profile.hint_rate, profile.seed)
+
+
+def _engagement(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]:
+    events = sources.load_events(ws.data / f"events_{split}.jsonl")
+    return engagement_examples(events, sources.load_split(ws.data, split), profile.hint_rate, profile.seed)
+
+
+def stage_judge_data(settings: Settings, profile: TrainProfile, log: Log = _stderr) -> dict[str, Any]:
+    log(f"[judge-data] building judged pairs and simulated engagement ({profile.name})")
+    summary = sources.build_judge_data(settings, profile, Workspace(settings, profile).data)
+    if summary["pairs"]["train"] == 0 or summary["pairs"]["test"] == 0:
+        raise TrainingError(f"judge-data produced too few pairs to train and test: {summary['pairs']}")
+    return summary
+
+
+def stage_teachers(settings: Settings, profile: TrainProfile, progress: bool = True, base: Path | None = None,
+                   log: Log = _stderr) -> dict[str, Any]:
+    ws = Workspace(settings, profile)
+    base = base or bundled_minilm_path()
+    log(f"[teachers] relevance teacher from {base.name}")
+    rel = train_relevance_teacher(_examples(ws, profile, "train"), base, profile, ws.relevance, progress)
+    log("[teachers] engagement teacher (warm start from the relevance teacher)")
+    eng = train_engagement_teacher(_engagement(ws, profile, "train"), ws.relevance, ALL_ACTIONS, profile,
+                                   ws.engagement, progress)
+    return {"relevance": rel, "engagement": eng}
+
+
+def stage_student(settings: Settings, profile: TrainProfile, progress: bool = True, name: str = "default",
+                  base: Path | None = None, log: Log = _stderr) -> dict[str, Any]:
+    """Distil, calibrate per objective and position, evaluate on held-out queries, write a version."""
+    from semstream.models.ranker.registry import new_version_dir
+
+    ws = Workspace(settings, profile)
+    train = _examples(ws, profile, "train")
+    mask = np.array([action_mask(ex.query.kind) for ex in train])
+    log(f"[student] distilling into {profile.student_layers} layers (alpha={profile.alpha})")
+    report = train_student(train, ws.relevance, ws.engagement, ALL_ACTIONS, mask, profile, ws.student, progress)
+    student, tokenizer = load_scorer(ws.student / "model", 1 + len(ALL_ACTIONS))
+    rel_calib, eng_calib = _examples(ws, profile, "calib"), _engagement(ws, profile, "calib")
+    log("[student] fitting isotonic calibrators on the calibration split")
+    calibrators = fit_calibrators(rel_calib, predict(student, tokenizer, profile, rel_calib)[:, 0], eng_calib,
+                                  predict(student, tokenizer, profile, eng_calib)[:, 1:], ALL_ACTIONS)
+    objectives = ["relevance", *ALL_ACTIONS]
+    ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
+    log("[student] evaluating on held-out queries")
+    evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
+    directory = new_version_dir(name, settings)
+    config = RankerConfig(
+        name=name, version=directory.name, backbone=f"all-MiniLM-L6-v2 run causally, first {report['layers']} layers, distilled",
+        layers=report["layers"], template=template_for(profile), max_tokens=profile.max_tokens, objectives=objectives,
+        profile=profile.model_dump(), metrics=evaluation["student_calibrated"],
+    )
+    write_artifact(directory, student, tokenizer, config, calibrators, {"student": report, **evaluation})
+    log(f"[student] wrote {directory}")
+    return {"artifact": str(directory), "version": directory.name, "student": report, "eval": evaluation}
+
+
+def evaluate_all(ws: Workspace, profile: TrainProfile, ranker: SlmRanker, base: Path) -> dict[str, Any]:
+    """NDCG@10 / AUROC / ECE on the test split for the untrained base, the teacher and the student."""
+    test = _examples(ws, profile, "test")
+    untrained, tok = init_scorer(base, 1, profile.teacher_layers)
+    teacher, tok = load_scorer(ws.relevance / "model", 1)
+    out = {"untrained": relevance_report(test, predict(untrained, tok, profile, test)[:, 0]),
+           "relevance_teacher": relevance_report(test, predict(teacher, tok, profile, test)[:, 0]),
+           "student_raw": relevance_report(test, predict(ranker.scorer, ranker.tokenizer, profile, test)[:, 0])}
+    served = np.zeros(len(test))
+    for idx in by_group(test).values():
+        served[idx] = ranker.score(test[idx[0]].query, [test[i].item for i in idx])
+    out["student_calibrated"] = relevance_report(test, served)
+    return out
+
+
+def run(stage: str, settings: Settings, profile_name: str = "quick", progress: bool = True, name: str = "default",
+        log: Log = _stderr) -> dict[str, Any]:
+    """Run one stage (or ``all``) and return a JSON-ready report with stage timings."""
+    if stage not in STAGES:
+        raise TrainingError(f"unknown stage {stage!r}; choose one of {STAGES}")
+    profile = get_profile(profile_name)
+    configure_threads(settings)
+    runners: dict[str, Callable[[], dict[str, Any]]] = {
+        "judge-data": lambda: stage_judge_data(settings, profile, log),
+        "teachers": lambda: stage_teachers(settings, profile, progress, log=log),
+        "student": lambda: stage_student(settings, profile, progress, name, log=log),
+    }
+    report: dict[str, Any] = {"profile": profile.name, "stages": {}}
+    for key, runner in runners.items():
+        if stage in (key, "all"):
+            started = time.perf_counter()
+            result = runner()
+            report["stages"][key] = {"result": result, "seconds": round(time.perf_counter() - started, 1)}
+    return report

@@ -1,0 +1,58 @@
+"""Training profiles: how much data, how long, how big. ``quick`` is what first start builds."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from semstream.models.training.exceptions import TrainingError
+
+
+class TrainProfile(BaseModel):
+    name: str
+    queries_per_kind: int = Field(description="Generated queries per entity kind (jobs, people).")
+    candidates_per_query: int = Field(description="Judged items per query.")
+    corpus_per_source: int = Field(description="Items read per corpus source (HN, Indeed); profiles: twice that.")
+    engagement_sessions: int = Field(description="Simulated search sessions for the engagement teacher.")
+    max_chars: int = Field(description="Item text cut before tokenising.")
+    max_tokens: int = Field(description="Token cap of one prompt (query + item + suffix).")
+    teacher_epochs: int = 1
+    student_epochs: int = 1
+    teacher_layers: int | None = Field(None, description="Layers of the teachers; None = the whole backbone.")
+    student_layers: int = Field(4, description="Layers the student keeps (first N of the relevance teacher).")
+    queries_per_batch: int = 2
+    items_per_query: int = 8
+    lr: float = 6e-5
+    head_lr: float = 2e-3
+    pairwise_weight: float = Field(0.5, description="Weight of the within-query RankNet term of the relevance loss.")
+    alpha: float = Field(0.7, description="Student loss: alpha * KL(relevance) + (1 - alpha) * KL(engagement).")
+    hint_rate: float = Field(0.5, description="Share of training queries that carry QU-style hints.")
+    freeze_embeddings: bool = Field(True, description="Keep the input word embeddings fixed while training.")
+    checkpoint_every: int = 25
+    eval_fraction: float = 0.2
+    calib_fraction: float = 0.2
+    seed: int = 13
+
+
+PROFILES: dict[str, TrainProfile] = {
+    "quick": TrainProfile(
+        name="quick", queries_per_kind=24, candidates_per_query=10, corpus_per_source=150, engagement_sessions=400,
+        max_chars=600, max_tokens=128, teacher_layers=None, student_layers=4,
+    ),
+    "full": TrainProfile(
+        name="full", queries_per_kind=90, candidates_per_query=16, corpus_per_source=600, engagement_sessions=3000,
+        max_chars=1200, max_tokens=192, teacher_epochs=2, student_epochs=2, student_layers=4,
+        checkpoint_every=50,
+    ),
+    "tiny": TrainProfile(
+        name="tiny", queries_per_kind=12, candidates_per_query=8, corpus_per_source=40, engagement_sessions=150,
+        max_chars=300, max_tokens=64, teacher_layers=2, student_layers=1, lr=2e-4, head_lr=5e-3,
+        checkpoint_every=10,
+    ),
+}
+
+
+def get_profile(name: str) -> TrainProfile:
+    try:
+        return PROFILES[name]
+    except KeyError as e:
+        raise TrainingError(f"unknown training profile {name!r}; choose one of {sorted(PROFILES)}") from e

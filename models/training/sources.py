@@ -1,0 +1,126 @@
+"""The judge-data stage: corpus -> generated queries -> dense candidates -> judged pairs -> simulated
+engagement. Reads what exists: the public data folder if present, else the vendored HN sample,
+else a tiny built-in corpus (profiles: the synthetic generator, else built-in)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import semstream
+from semstream.config import Settings
+from semstream.models.data import corpus as corpus_mod
+from semstream.models.data.judged import (
+    CandidatesFn, JudgedPair, build_judged_pairs, group_by_query, load_pairs, save_pairs, split_by_query,
+    with_random_items,
+)
+from semstream.models.data.queries import generate_queries
+from semstream.models.engagement.schema import EngagementEvent
+from semstream.models.engagement.simulator import SimConfig, simulate
+from semstream.models.exceptions import ModelError
+from semstream.models.item_text import item_text
+from semstream.models.judge.esco import EscoIndex
+from semstream.models.judge.policy import PolicyJudge
+from semstream.models.training.builtin import builtin_jobs, builtin_profiles
+from semstream.models.training.profiles import TrainProfile
+from semstream.schemas import EntityKind
+
+Item = tuple[str, dict[str, Any]]
+DEMO_HN = Path(semstream.__file__).parent / "demo" / "hn_sample.jsonl"
+SPLITS = ("train", "calib", "test")
+
+
+def job_corpus(settings: Settings, per_source: int) -> tuple[list[Item], str]:
+    shared = Path(settings.shared_data_dir)
+    if (shared / corpus_mod.HN_FILE).exists() and (shared / corpus_mod.INDEED_FILE).exists():
+        return corpus_mod.load_job_corpus(shared, per_source), f"public data ({shared})"
+    if DEMO_HN.exists():
+        return corpus_mod.load_hn(DEMO_HN, 2 * per_source), "vendored HN sample"
+    return builtin_jobs(), "built-in"
+
+
+def profile_corpus(settings: Settings, n: int, seed: int) -> tuple[list[Item], str]:
+    try:
+        return corpus_mod.load_profile_corpus(n, seed), "synthetic profiles"
+    except (ModelError, ImportError, OSError):
+        return builtin_profiles(), "built-in"
+
+
+def load_esco(settings: Settings) -> EscoIndex | None:
+    folder = Path(settings.shared_data_dir) / "esco_v1.2"
+    try:
+        return EscoIndex.load(folder) if folder.is_dir() else None
+    except ModelError:
+        return None
+
+
+def dense_candidates(kind: EntityKind, corpus: Sequence[Item], max_chars: int) -> CandidatesFn:
+    """Top-k by cosine with all-MiniLM-L6-v2: the same kind of list the ranker sees when serving."""
+    from semstream.models.embedder import TransformerEmbedder
+
+    embedder = TransformerEmbedder(max_tokens=128, batch_size=32)
+    vectors = embedder.embed([item_text(kind, p, max_chars) for _, p in corpus])
+
+    def candidates(query_text: str, k: int) -> list[Item]:
+        scores = vectors @ embedder.embed([query_text])[0]
+        return [corpus[i] for i in np.argsort(-scores)[:k]]
+
+    return candidates
+
+
+def judged_for_kind(kind: EntityKind, corpus: Sequence[Item], profile: TrainProfile, esco: EscoIndex | None) -> list[JudgedPair]:
+    queries = generate_queries(kind, [p for _, p in corpus], profile.queries_per_kind, profile.seed, esco=esco)
+    fn = with_random_items(dense_candidates(kind, corpus, profile.max_chars), corpus, 0.3, profile.seed)
+    return build_judged_pairs(kind, queries, fn, PolicyJudge(esco), profile.candidates_per_query)
+
+
+def simulate_events(pairs: Sequence[JudgedPair], sessions: int, seed: int) -> list[EngagementEvent]:
+    """About ``sessions`` simulated sessions spread over the queries of ``pairs``, both verticals."""
+    events: list[EngagementEvent] = []
+    for kind in EntityKind:
+        grouped = group_by_query(p for p in pairs if p.kind is kind)
+        if grouped:
+            per_query = max(2, sessions // max(1, len(group_by_query(pairs))))
+            events += simulate(kind, grouped, seed, SimConfig(searchers_per_query=per_query, list_size=20))
+    return events
+
+
+def build_judge_data(settings: Settings, profile: TrainProfile, out: Path) -> dict[str, Any]:
+    """Write ``pairs_{train,calib,test}.jsonl`` and ``events_{train,calib}.jsonl``; return a summary."""
+    if (out / "data.json").exists():
+        return json.loads((out / "data.json").read_text())
+    esco = load_esco(settings)
+    jobs, job_source = job_corpus(settings, profile.corpus_per_source)
+    people, people_source = profile_corpus(settings, 2 * profile.corpus_per_source, profile.seed)
+    pairs = judged_for_kind(EntityKind.JOB, jobs, profile, esco) + judged_for_kind(EntityKind.PROFILE, people, profile, esco)
+    train, held = split_by_query(pairs, profile.eval_fraction + profile.calib_fraction, profile.seed)
+    calib, test = split_by_query(held, profile.eval_fraction / (profile.eval_fraction + profile.calib_fraction), profile.seed + 1)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, split in zip(SPLITS, (train, calib, test)):
+        save_pairs(split, out / f"pairs_{name}.jsonl")
+    calib_sessions = max(1, int(profile.engagement_sessions * profile.calib_fraction))
+    for name, split, sessions, seed in (("train", train, profile.engagement_sessions, profile.seed),
+                                        ("calib", calib, calib_sessions, profile.seed + 7)):
+        save_events(simulate_events(split, sessions, seed), out / f"events_{name}.jsonl")
+    summary = {"jobs": {"source": job_source, "items": len(jobs)}, "people": {"source": people_source, "items": len(people)},
+               "esco": esco is not None, "pairs": {n: len(s) for n, s in zip(SPLITS, (train, calib, test))},
+               "queries": {n: len(group_by_query(s)) for n, s in zip(SPLITS, (train, calib, test))}}
+    (out / "data.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def save_events(events: Sequence[EngagementEvent], path: Path) -> None:
+    path.write_text("".join(e.model_dump_json() + "\n" for e in events))
+
+
+def load_events(path: Path) -> list[EngagementEvent]:
+    with path.open() as f:
+        return [EngagementEvent.model_validate_json(line) for line in f if line.strip()]
+
+
+def load_split(out: Path, name: str) -> list[JudgedPair]:
+    return load_pairs(out / f"pairs_{name}.jsonl")
