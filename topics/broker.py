@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -51,12 +52,23 @@ def port_in_use(port: int) -> bool:
     return False
 
 
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True).prctl
+    return None
+
+
+_PRCTL = _load_prctl()  # looked up once here: the child between fork and exec only calls it
+
+
 def _die_with_parent() -> None:
     """In the child before exec: get SIGTERM when the parent dies (Linux only)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmbeddedBroker:
@@ -135,7 +147,6 @@ class EmbeddedBroker:
         except subprocess.TimeoutExpired:
             _signal_group(proc.pid, signal.SIGKILL)
             proc.wait(grace_s)
-        _signal_group(proc.pid, signal.SIGKILL)  # stragglers in the group, if any
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()

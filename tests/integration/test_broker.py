@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,3 +124,32 @@ def test_stop_leaves_no_process(tmp_path: Path) -> None:
     assert _tansu_processes(broker.port) == []
     assert not os.path.exists(f"/proc/{pid}")
     broker.stop()  # idempotent
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_broker_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    port = free_port()
+    script = (
+        "import sys, time; from pathlib import Path; from semstream.topics.broker import EmbeddedBroker; "
+        f"b = EmbeddedBroker({port}, Path({str(tmp_path / 'b.log')!r})).start(); print(b.pid, flush=True); time.sleep(120)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        broker_pid = int(parent.stdout.readline())
+        assert _alive(broker_pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(broker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(broker_pid)
