@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
+    kafka_max_poll_interval_ms: int = Field(
+        120_000, ge=1000, description="Longest a consumer may spend on one batch before the group drops it."
+    )
     consumer_group: str = Field("semstream-ingest", min_length=1, description="Consumer group of the ingest actors.")
 
     # --- Qdrant ------------------------------------------------------------------------

@@ -13,10 +13,11 @@ from semstream.topics.exceptions import BrokerUnavailable, CommitError, TopicsEr
 from semstream.topics.protocol import RawRecord, TopicPartition
 
 # A first group join takes ~3 s with these instead of ~23 s with kafka-python's defaults.
+# max_poll_interval_ms (how long one batch may take before the member is dropped) comes from
+# settings: a slow embed batch on a loaded machine must not cost the member its partitions.
 GROUP_TIMEOUTS: dict[str, int] = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
-    "max_poll_interval_ms": 10000,
 }
 
 
@@ -46,6 +47,7 @@ class KafkaEventSource:
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             **GROUP_TIMEOUTS,
+            "max_poll_interval_ms": s.kafka_max_poll_interval_ms,
             **s.kafka_client_options(),
             **overrides,
         }
