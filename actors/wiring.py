@@ -55,4 +55,6 @@ def build_worker(settings: Settings, worker_index: int = 0) -> IngestWorker:
     for kind in EntityKind:
         store.ensure_collection(kind, embedder.dim)
     options = WorkerOptions(settings.ingest_batch_size, settings.ingest_poll_ms, settings.max_text_chars)
-    return IngestWorker(source, store, embedder, policy, topics, options)
+    from semstream.actors.invalidation import CacheInvalidator
+
+    return IngestWorker(source, store, embedder, policy, topics, options, on_written=CacheInvalidator())
