@@ -168,7 +168,7 @@ class QdrantServerStore:
                 limit=limit,
                 with_payload=True,
                 with_vectors=with_vectors,
-                search_params=m.SearchParams(exact=True) if self._exact else None,
+                search_params=m.SearchParams(exact=True) if self._exact and not self._local else None,
             )
         return [points.to_hit(p.payload, p.score, p.vector if with_vectors else None)
                 for p in response.points if points.is_live(p.payload)]
