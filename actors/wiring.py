@@ -56,5 +56,8 @@ def build_worker(settings: Settings, worker_index: int = 0) -> IngestWorker:
         store.ensure_collection(kind, embedder.dim)
     options = WorkerOptions(settings.ingest_batch_size, settings.ingest_poll_ms, settings.max_text_chars)
     from semstream.actors.invalidation import CacheInvalidator
+    from semstream.actors.metrics import RayIngestMetrics
 
-    return IngestWorker(source, store, embedder, policy, topics, options, on_written=CacheInvalidator())
+    metrics = RayIngestMetrics(lambda: {kind.value: store.count(kind) for kind in EntityKind})
+    return IngestWorker(source, store, embedder, policy, topics, options,
+                        on_written=CacheInvalidator(), observer=metrics)

@@ -22,6 +22,7 @@ from semstream.topics.protocol import EventSource, RawRecord, next_offsets
 from semstream.topics.serde import decode_event
 
 from semstream.actors.documents import text_to_embed, to_document
+from semstream.actors.observer import BatchOutcome, IngestObserver, reason_code
 from semstream.actors.freshness import FreshnessWindow, IngestStats
 from semstream.actors.retry import Backoff
 
@@ -53,11 +54,15 @@ class IngestWorker:
         options: WorkerOptions = WorkerOptions(),
         backoff: Backoff = Backoff(),
         on_written: Callable[[Sequence[Document]], None] | None = None,
+        observer: IngestObserver | None = None,
     ) -> None:
         self.source, self.store, self.embedder, self.policy = source, store, embedder, policy
         self.topic_kinds = topic_kinds
+        self._topic_of_kind = {kind: topic for topic, kind in topic_kinds.items()}
         self.options, self.backoff = options, backoff
         self.on_written = on_written
+        self.observer = observer
+        self._outcome = BatchOutcome()
         self.stats = IngestStats()
         self.freshness = FreshnessWindow()
 
@@ -66,6 +71,7 @@ class IngestWorker:
         records = self.source.poll(self.options.max_records, self.options.poll_ms)
         if not records:
             return 0
+        self._outcome = BatchOutcome()
         decoded = self._decode(records)
         docs = self._documents(decoded)
         self._write(docs)
@@ -113,6 +119,8 @@ class IngestWorker:
             except InvalidEvent as e:
                 self.policy.handle(record, e)
                 self.stats.dead_lettered += 1
+                self._outcome.outcomes[(record.topic, "dead_letter")] += 1
+                self._outcome.dead_letters.append((record.topic, reason_code(str(e))))
                 continue
             decoded.append(Decoded(record, kind, event))
         return decoded
@@ -127,12 +135,16 @@ class IngestWorker:
         ]
 
     def _write(self, docs: Sequence[Document]) -> None:
-        if not docs:
-            return
-        result = self.backoff.call(lambda: self.store.apply(docs), on_retry=self._count_retry)
-        self.stats.written += result.written
-        self.stats.stale += result.stale
-        if self.on_written:
+        """One store call per kind, so outcomes are known per topic."""
+        for kind, topic in self._topic_of_kind.items():
+            batch = [d for d in docs if d.kind is kind]
+            if batch:
+                result = self.backoff.call(lambda: self.store.apply(batch), on_retry=self._count_retry)
+                self.stats.written += result.written
+                self.stats.stale += result.stale
+                self._outcome.outcomes[(topic, "written")] += result.written
+                self._outcome.outcomes[(topic, "stale")] += result.stale
+        if docs and self.on_written:
             self.on_written(docs)
 
     def _count_retry(self) -> None:
@@ -142,6 +154,9 @@ class IngestWorker:
         now = time.time()
         for d in decoded:
             self.freshness.add(d.record.topic, d.record.timestamp_ms / 1000.0, now)
+            self._outcome.freshness.append((d.record.topic, max(0.0, now - d.record.timestamp_ms / 1000.0)))
+        if self.observer:
+            self.observer.observe(self._outcome)
         self.stats.consumed += len(records)
         self.stats.batches += 1
         self.stats.last_batch_at = now

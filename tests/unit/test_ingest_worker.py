@@ -179,3 +179,28 @@ def test_profiles_are_written_to_their_own_collection():
     assert hit.payload["headline"] == "Data engineer"
     assert hit.payload["skills_key"] == ["spark"]
     assert store.count(EntityKind.JOB) == 0
+
+
+def test_observer_sees_per_topic_outcomes_and_dead_letter_codes():
+    from semstream.actors.observer import BatchOutcome
+
+    seen: list[BatchOutcome] = []
+
+    class Recorder:
+        def observe(self, outcome):
+            seen.append(outcome)
+
+    broker, store = make_broker(), MemoryStore()
+    send(broker, JOBS, job(1, 2))
+    send(broker, JOBS, job(1, 1))
+    send(broker, PROFILES, {"op": "upsert", "id": "m1", "version": 1, "headline": "x"})
+    send(broker, JOBS, b"{oops", key=b"k")
+    worker = make_worker(broker, store)
+    worker.observer = Recorder()
+    drain(worker)
+    total = sum((o.outcomes for o in seen), start=__import__("collections").Counter())
+    assert total[(JOBS, "written")] + total[(JOBS, "stale")] == 2
+    assert total[(PROFILES, "written")] == 1
+    assert total[(JOBS, "dead_letter")] == 1
+    assert [code for o in seen for _, code in o.dead_letters] == ["decode"]
+    assert len([f for o in seen for f in o.freshness]) == 3
