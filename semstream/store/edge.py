@@ -5,9 +5,10 @@ exclusive ``flock`` for the life of the store, so exactly one process owns the d
 
 Durability: every shard runs with its write-ahead log on. ``apply`` returns after the engine has
 appended the batch to the WAL, so a crash of the process loses nothing (tested by killing a
-writer without closing it). Flushing segments on every batch roughly doubles the write cost
-(measured: 10 ms -> 24 ms per 256 x 384-d batch), so it is opt-in (``sync=True``) for hosts that
-must survive power loss between the periodic flushes done by ``close()`` and ``maintain()``.
+writer without closing it). Flushing segments (every payload index included) after each batch
+costs half the write throughput or more (``benchmarks/store_latency.py``: 5.8k -> 3.0k docs/s,
+far worse under I/O contention), so it is opt-in (``sync=True``) for hosts that must also survive
+power loss; ``close()`` and ``flush()`` flush too.
 
 ``maintain()`` builds HNSW graphs and merges segments. It holds the interpreter lock for its
 whole run (tens of seconds at 50k points), stalling every thread of the owning process: call it
