@@ -24,9 +24,13 @@ from semstream.deployments.depth import DepthController, DepthDecision
 from semstream.deployments.feedback import LazySink, encode_feedback
 from semstream.deployments.http import create_api
 from semstream.deployments.local import _probe
+from semstream.deployments.logs import configure_logging
+from semstream.deployments.metrics import CACHE_HITS, CACHE_REQUESTS, RANK_DEGRADED, RANK_DEPTH, RANK_DEPTH_CHANGES, \
+    RANK_ITEMS, RANK_PRESSURE, RANKER_BATCH, STAGE_LATENCY, RankingMetrics
 from semstream.deployments.ranking import RankingService
 from semstream.deployments.retrieval import RetrievalService
 from semstream.deployments.search import SearchService
+from semstream.deployments.security import EdgePolicy
 from semstream.deployments.stages import Ranked, RankRequest, Retrieved, RetrieveRequest, Understanding, \
     UnderstandRequest
 from semstream.deployments.understanding import UnderstandingService
@@ -34,6 +38,9 @@ from semstream.deployments.wire import FeedbackRequest, JobSearchRequest, People
 
 APP_NAME = "semstream"
 RANKING = "Ranking"
+_RANKING_METRICS = {RANKER_BATCH, CACHE_HITS, CACHE_REQUESTS, RANK_DEPTH, RANK_PRESSURE, RANK_DEPTH_CHANGES,
+                    RANK_ITEMS, RANK_DEGRADED}
+_INGRESS_METRICS = {STAGE_LATENCY, RANK_DEGRADED}
 
 # name -> (CPUs per replica, may use a GPU, target ongoing requests, max ongoing requests)
 _SHAPE: dict[str, tuple[float, bool, int, int]] = {
@@ -66,6 +73,7 @@ def deployment_options(settings: Settings, name: str) -> dict[str, Any]:
 @serve.deployment
 class QueryUnderstandingDeployment:
     def __init__(self, settings: Settings, make_model: Callable[[Settings], Any] = factories.query_model) -> None:
+        configure_logging(settings.log_level)
         model = make_model(settings)
         name = getattr(model, "name", None) or type(model).__name__
         self.service = UnderstandingService(model, name=f"{name}@{getattr(model, 'version', 'qu.v1')}")
@@ -81,6 +89,7 @@ class QueryUnderstandingDeployment:
 class RetrievalDeployment:
     def __init__(self, settings: Settings, make_store: Callable[[Settings], Any] = factories.serving_store,
                  make_embedder: Callable[[Settings], Any] = factories.serving_embedder) -> None:
+        configure_logging(settings.log_level)
         self.service = RetrievalService(make_store(settings), make_embedder(settings))
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
@@ -93,16 +102,18 @@ class RetrievalDeployment:
 @serve.deployment
 class RankingDeployment:
     def __init__(self, settings: Settings, make_ranker: Callable[[Settings], Any] = factories.serving_ranker) -> None:
-        from semstream.deployments.metrics import RankingMetrics
+        from semstream.deployments.ray_metrics import RayMetricsSink
 
-        self.metrics = RankingMetrics()
+        configure_logging(settings.log_level)
+        self.metrics = RankingMetrics(RayMetricsSink(_RANKING_METRICS))
         depth = DepthController(
             normal=settings.serve_rank_depth, reduced=min(settings.serve_rank_depth_low, settings.serve_rank_depth),
             target_inflight=settings.serve_depth_target_inflight, deadline_s=settings.serve_rank_deadline_ms / 1000,
             cooldown_s=settings.serve_depth_cooldown_s, on_change=self._on_depth,
         )
         cache = ScoreCache(settings.serve_cache_entries, settings.serve_cache_ttl_s)
-        self.service = RankingService(make_ranker(settings), settings.serve_rank_deadline_ms / 1000, cache, depth)
+        self.service = RankingService(make_ranker(settings), settings.serve_rank_deadline_ms / 1000, cache, depth,
+                                      metrics=self.metrics)
         self.metrics.depth(depth.depth)
         self._rank_batch.set_max_batch_size(settings.serve_rank_batch_size)
         self._rank_batch.set_batch_wait_timeout_s(settings.serve_rank_batch_wait_ms / 1000)
@@ -110,11 +121,9 @@ class RankingDeployment:
     async def rank(self, req: RankRequest) -> Ranked:
         arrived = self.service.enter()
         try:
-            ranked = await self._rank_batch((req, arrived))
+            return await self._rank_batch((req, arrived))
         finally:
             self.service.leave()
-        self.metrics.ranked(ranked)
-        return ranked
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.005)
     async def _rank_batch(self, batch: list[tuple[RankRequest, float]]) -> list[Ranked]:
@@ -170,15 +179,21 @@ async def _call(method: Any) -> Any:
 class IngressDeployment:
     def __init__(self, settings: Settings, qu: DeploymentHandle, retrieval: DeploymentHandle,
                  ranking: DeploymentHandle, make_sink: Callable[[Settings], Any] = factories.engagement_sink) -> None:
+        from semstream.deployments.ray_metrics import RayMetricsSink
+
+        configure_logging(settings.log_level)
         self._sink = LazySink(lambda: make_sink(settings))
         self.service = SearchService(
             HandlePipeline(qu, retrieval, ranking), self._sink, encode_feedback,
             retrieve_k=settings.serve_retrieve_k, rank_depth=settings.serve_rank_depth,
             rank_timeout_s=2 * settings.serve_rank_deadline_ms / 1000 + 1.0,
+            metrics=RayMetricsSink(_INGRESS_METRICS),
         )
+        # Serve's proxy already echoes X-Request-Id in the response; the edge must not add a second one
+        self._policy = EdgePolicy.from_settings(settings, echo_request_id=False)
 
     def __serve_build_asgi_app__(self) -> Any:
-        return create_api(self.service)
+        return create_api(self.service, policy=self._policy)
 
     async def search(self, vertical: str, body: dict[str, Any]) -> dict[str, Any]:
         """The HTTP search, for handle callers (tests, other applications)."""

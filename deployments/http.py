@@ -1,6 +1,8 @@
 """FastAPI routes of the ingress. They hold no logic: each one hands over to ``SearchService``.
 
 Client errors are 4xx whose message names the field; a stage that cannot answer is a 503.
+``EdgeMiddleware`` (request id, rate and body limits) runs in front of every route; admin routes
+need the API key when one is configured (see ``security.py`` for which routes are which).
 """
 
 from __future__ import annotations
@@ -8,14 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import APIKeyHeader, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from semstream.errors import SemstreamError
 
+from semstream.deployments.edge import EdgeMiddleware
 from semstream.deployments.search import SearchService
+from semstream.deployments.security import ApiKeyGuard, AuthError, EdgePolicy
 from semstream.deployments.wire import (
     ErrorBody, FeedbackAck, FeedbackRequest, JobSearchRequest, PeopleSearchRequest, SearchResponse,
 )
@@ -23,18 +28,30 @@ from semstream.deployments.wire import (
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_api(service: SearchService, static_dir: Path = STATIC_DIR) -> FastAPI:
+_LIMITS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "Body over SEMSTREAM_MAX_BODY_BYTES."},
+    429: {"model": ErrorBody, "description": "Client over its rate limit; see Retry-After."},
+}
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "API key missing (only when SEMSTREAM_API_KEY is set)."},
+    403: {"model": ErrorBody, "description": "API key not valid."},
+}
+
+
+def create_api(service: SearchService, static_dir: Path = STATIC_DIR, policy: EdgePolicy | None = None) -> FastAPI:
+    policy = policy or EdgePolicy()
     api = FastAPI(title="semstream", version="0.1.0",
                   description="Semantic search for jobs and people: understanding -> retrieval -> SLM ranking.")
+    api.add_middleware(EdgeMiddleware, policy=policy)
     _add_error_handlers(api)
     _add_search_routes(api, service)
-    _add_ops_routes(api, service)
+    _add_ops_routes(api, service, ApiKeyGuard(policy.api_key))
     _add_page(api, static_dir)
     return api
 
 
 def _add_search_routes(api: FastAPI, service: SearchService) -> None:
-    errors: dict[int | str, dict[str, Any]] = {422: {"model": ErrorBody}, 503: {"model": ErrorBody}}
+    errors: dict[int | str, dict[str, Any]] = {422: {"model": ErrorBody}, 503: {"model": ErrorBody}, **_LIMITS}
 
     @api.post("/v1/search/jobs", response_model=SearchResponse, responses=errors, tags=["search"])
     async def search_jobs(body: JobSearchRequest) -> SearchResponse:
@@ -49,18 +66,28 @@ def _add_search_routes(api: FastAPI, service: SearchService) -> None:
         return await service.feedback(body)
 
 
-def _add_ops_routes(api: FastAPI, service: SearchService) -> None:
+def _key_dependency(guard: ApiKeyGuard) -> Any:
+    """Checks the key; the two security schemes only document the headers in OpenAPI."""
+    bearer, header = HTTPBearer(auto_error=False), APIKeyHeader(name="X-API-Key", auto_error=False)
+
+    async def require_key(request: Request, _b: Any = Security(bearer), _k: Any = Security(header)) -> None:
+        guard.check(request.headers)
+
+    return Depends(require_key)
+
+
+def _add_ops_routes(api: FastAPI, service: SearchService, guard: ApiKeyGuard) -> None:
     @api.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @api.get("/readyz", tags=["ops"])
+    @api.get("/readyz", tags=["ops"], responses={503: {"description": "A stage is not ready; see stages."}})
     async def readyz() -> JSONResponse:
         stages = await service.ready()
         ok = all(s.get("ok") for s in stages.values())
         return JSONResponse({"ready": ok, "stages": stages}, status_code=200 if ok else 503)
 
-    @api.get("/v1/stats", tags=["ops"])
+    @api.get("/v1/stats", tags=["admin"], dependencies=[_key_dependency(guard)], responses={**_AUTH, **_LIMITS})
     async def stats() -> dict[str, Any]:
         return await service.stats()
 
@@ -77,6 +104,11 @@ def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(_validation_body(exc.errors()).model_dump(), status_code=422)
+
+    @api.exception_handler(AuthError)
+    async def refused(_: Request, exc: AuthError) -> JSONResponse:
+        body = ErrorBody(error="unauthorized" if exc.status == 401 else "forbidden", message=exc.message)
+        return JSONResponse(body.model_dump(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
 
     @api.exception_handler(SemstreamError)
     async def unavailable(_: Request, exc: SemstreamError) -> JSONResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +20,11 @@ from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
 
 from semstream.deployments.cache import CacheKey, ScoreCache, cache_key
 from semstream.deployments.depth import DepthController
+from semstream.deployments.logs import log_stage
+from semstream.deployments.metrics import RankingMetrics
 from semstream.deployments.stages import Candidate, Ranked, RankRequest
+
+log = logging.getLogger(__name__)
 
 
 class _TooLate(Exception):
@@ -28,8 +33,9 @@ class _TooLate(Exception):
 
 class RankingService:
     def __init__(self, ranker: Ranker, deadline_s: float, cache: ScoreCache, depth: DepthController,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, metrics: RankingMetrics | None = None) -> None:
         self.ranker = ranker
+        self.metrics = metrics or RankingMetrics()
         self.deadline_s = deadline_s
         self.cache = cache
         self.depth = depth
@@ -52,15 +58,26 @@ class RankingService:
     # --- ranking -------------------------------------------------------------------------
     def rank_batch(self, requests: Sequence[tuple[RankRequest, float]]) -> list[Ranked]:
         """Rank each (request, arrival time); one answer per request, in order."""
+        self.metrics.batch(len(requests))
         return [self.rank(req, arrived) for req, arrived in requests]
 
     def rank(self, req: RankRequest, arrived: float | None = None) -> Ranked:
+        started = time.perf_counter()
         arrived = self._clock() if arrived is None else arrived
+        ranked = self._rank(req, arrived)
+        self.metrics.ranked(ranked)
+        log_stage(log, "rank", req.request_id, started, depth=ranked.depth, reused=ranked.reused,
+                  scored=ranked.scored, degraded=ranked.degraded)
+        return ranked
+
+    def _rank(self, req: RankRequest, arrived: float) -> Ranked:
         n = min(self.depth.current(), len(req.candidates))
         top = req.candidates[:n]
         key = cache_key(req.kind, searcher_key(req.searcher), " ".join([req.text, *sorted(req.hints)]))
         cached = self.cache.lookup(key, [(c.id, c.version) for c in top])
         todo = [c for c in top if c.id not in cached]
+        if top:
+            self.metrics.cache_lookup(hit=not todo)
         scores, reason = self._score(req, todo, key, arrived + self.deadline_s)
         self.depth.observe(self._inflight, self._clock() - arrived)
         if scores is None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from semstream.models.embedder import Embedder
 from semstream.schemas import EntityKind, Hit
 from semstream.store.filters import Filter
 from semstream.store.protocol import VectorStore
 
+from semstream.deployments.logs import log_stage
 from semstream.deployments.stages import Candidate, Retrieved, RetrieveRequest
+
+log = logging.getLogger(__name__)
 
 
 class RetrievalService:
@@ -17,6 +23,7 @@ class RetrievalService:
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
         """Hits for the full filter first, then hits found after each relaxation step (tiers)."""
+        started = time.perf_counter()
         vector = [float(x) for x in self.embedder.embed([req.text])[0]]
         tiers = [self._search(req.kind, vector, req.k, req.flt)]
         relaxed: list[str] = []
@@ -28,6 +35,7 @@ class RetrievalService:
             relaxed.append(step.name)
         candidates = _merge(tiers, req.k)
         shipped = [Candidate.from_hit(h, tier, keep_vector=True) for h, tier in candidates[: req.ship]]
+        log_stage(log, "retrieve", req.request_id, started, found=len(candidates), relaxed=len(relaxed))
         return Retrieved(candidates=shipped, total=len(candidates), relaxed=relaxed, embedder=self.embedder.name)
 
     def _search(self, kind: EntityKind, vector: list[float], k: int, flt: Filter) -> list[Hit]:

@@ -7,6 +7,7 @@ is made of deployment handles (``app.py``); in tests it calls the plain services
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -14,6 +15,8 @@ from typing import Any, Protocol, TypeVar
 from semstream.errors import SemstreamError
 
 from semstream.deployments.exceptions import StageUnavailable
+from semstream.deployments.logs import new_request_id, request_id_var
+from semstream.deployments.metrics import MetricsSink, SearchMetrics
 from semstream.deployments.understanding import facet_id
 from semstream.deployments.items import result_item
 from semstream.deployments.stages import (
@@ -25,6 +28,7 @@ from semstream.deployments.wire import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 ENGAGEMENT_TOPIC = "engagement.v1"
 
 
@@ -48,8 +52,9 @@ Encoder = Callable[[FeedbackRequest], tuple[bytes | None, bytes]]
 class SearchService:
     def __init__(self, pipeline: Pipeline, sink: Sink | None, encode: Encoder,
                  retrieve_k: int = 1000, rank_depth: int = 250, rank_timeout_s: float = 2.0,
-                 topic: str = ENGAGEMENT_TOPIC) -> None:
+                 topic: str = ENGAGEMENT_TOPIC, metrics: MetricsSink | None = None) -> None:
         self.pipeline = pipeline
+        self.metrics = SearchMetrics(metrics)
         self.sink = sink
         self.encode = encode
         self.retrieve_k = retrieve_k
@@ -58,20 +63,25 @@ class SearchService:
         self.topic = topic
 
     async def search(self, vertical: str, body: _SearchRequest) -> SearchResponse:
-        kind = VERTICAL_KIND[vertical]
+        """Each stage message carries the request id (the ingress's, or a new one for handle callers)."""
+        kind, rid = VERTICAL_KIND[vertical], request_id_var.get() or new_request_id()
         t0 = time.perf_counter()
         u = await _stage("understanding", self.pipeline.understand(UnderstandRequest(
-            kind=kind, text=body.query, explicit=body.explicit_filters(), disabled=body.disabled_facets)))
+            request_id=rid, kind=kind, text=body.query, explicit=body.explicit_filters(),
+            disabled=body.disabled_facets)))
         t1 = time.perf_counter()
         k = body.depth or self.retrieve_k
         r = await _stage("retrieval", self.pipeline.retrieve(RetrieveRequest(
-            kind=kind, text=u.retrieval_text(), flt=u.flt, k=k, min_hits=body.k,
+            request_id=rid, kind=kind, text=u.retrieval_text(), flt=u.flt, k=k, min_hits=body.k,
             relaxations=u.relaxations, ship=min(k, max(self.rank_depth, body.k)))))
         t2 = time.perf_counter()
-        ranked = await self._rank(RankRequest(kind=kind, text=u.original, searcher=_searcher(body), hints=u.hints,
-                                              candidates=r.candidates, k=body.k), r)
+        ranked = await self._rank(RankRequest(request_id=rid, kind=kind, text=u.original, searcher=_searcher(body),
+                                              hints=u.hints, candidates=r.candidates, k=body.k), r)
         t3 = time.perf_counter()
         timings = Timings(understand=_ms(t1 - t0), retrieve=_ms(t2 - t1), rank=_ms(t3 - t2), total=_ms(t3 - t0))
+        self.metrics.timings(vertical, timings.model_dump())
+        log.info("search done", extra={"request_id": rid, "stage": "ingress", "vertical": vertical,
+                                       "ms": timings.total, "items": len(ranked.items), "degraded": ranked.degraded})
         return _response(vertical, body, u, r, ranked, timings, k)
 
     async def feedback(self, body: FeedbackRequest) -> FeedbackAck:
@@ -95,6 +105,8 @@ class SearchService:
             reason = f"ranking did not answer within {self.rank_timeout_s:.1f} s"
         except Exception as e:  # ranking must never fail a search
             reason = f"ranking unavailable: {type(e).__name__}: {e}"
+        log.warning("ranking degraded at the ingress: %s", reason, extra={"request_id": req.request_id})
+        self.metrics.degraded_here()
         items = req.candidates[: req.k]
         return Ranked(items=items, scores=[c.retrieval_score for c in items], variant="none", version="none",
                       degraded=True, reason=reason)

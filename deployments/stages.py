@@ -24,6 +24,7 @@ class Relaxation(BaseModel):
 
 
 class UnderstandRequest(BaseModel):
+    request_id: str = Field("", description="The HTTP request's id, for the stage's log line.")
     kind: EntityKind
     text: str
     explicit: dict[str, Any] = Field(default_factory=dict)
@@ -44,6 +45,7 @@ class Understanding(BaseModel):
 
 
 class RetrieveRequest(BaseModel):
+    request_id: str = ""
     kind: EntityKind
     text: str
     flt: Filter = Field(default_factory=Filter)
@@ -80,6 +82,7 @@ class Retrieved(BaseModel):
 
 
 class RankRequest(BaseModel):
+    request_id: str = ""
     kind: EntityKind
     text: str
     searcher: dict[str, Any] = Field(default_factory=dict)

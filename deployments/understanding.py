@@ -7,6 +7,8 @@ be switched off, and the relaxation ladder (explicit filters stay on every rung)
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Protocol
 
 from semstream.models.qu.schema import Facet, ParsedQuery
@@ -14,7 +16,10 @@ from semstream.schemas import EntityKind
 from semstream.store.filters import Filter
 
 from semstream.deployments.explicit import explicit_filter
+from semstream.deployments.logs import log_stage
 from semstream.deployments.stages import Relaxation, Understanding, UnderstandRequest
+
+log = logging.getLogger(__name__)
 
 # payload field -> the facet name a dropped condition is reported as
 _FIELD_FACET = {"posted_ts": "recency", "skills_key": "skill", "company_key": "company"}
@@ -34,6 +39,7 @@ class UnderstandingService:
 
     def understand(self, req: UnderstandRequest) -> Understanding:
         """Facets the client disabled, or whose field an explicit filter already sets, are left out."""
+        started = time.perf_counter()
         explicit = explicit_filter(req.explicit)
         parsed, flt, hints = self.model.understand(req.text, req.kind, explicit)
         disabled = {d.casefold() for d in req.disabled}
@@ -43,6 +49,7 @@ class UnderstandingService:
             parsed = parsed.model_copy(update={"facets": [f for f in parsed.facets if f not in gone]})
             hints = [h for h in hints if not _mentions(h, gone)]
         rungs = self.model.ladder(parsed, explicit) or [flt]
+        log_stage(log, "understand", req.request_id, started, facets=len(parsed.facets), rungs=len(rungs))
         return Understanding(
             original=parsed.original, rewrite=parsed.rewrite, flt=rungs[0], facets=parsed.facets, hints=hints,
             relaxations=[Relaxation(name=_dropped(a, b), flt=b) for a, b in zip(rungs, rungs[1:])], model=self.name,

@@ -90,7 +90,20 @@ class Settings(BaseSettings):
     # --- serving -----------------------------------------------------------------------
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=1, le=65535)
-    api_key: SecretStr | None = Field(None, description="If set, write and admin endpoints require it.")
+    api_key: SecretStr | None = Field(
+        None, description="If set, admin endpoints (/v1/stats, /v1/admin/*) require it as a Bearer token or X-API-Key."
+    )
+    max_body_bytes: int = Field(
+        65_536, ge=1024, le=16 * 1024 * 1024, description="Larger request bodies are refused with 413 before parsing."
+    )
+    rate_limit_rps: float = Field(20.0, ge=0, description="Requests/s each client may make to /v1/*; 0 = no limit.")
+    rate_limit_burst: int = Field(40, ge=1, description="Requests a client may make at once before the rate applies.")
+    rate_limit_trust_forwarded: bool = Field(
+        False, description="Identify clients by the first X-Forwarded-For address (only behind a trusted proxy)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Level of the serving replicas' JSON log lines (one per request and stage)."
+    )
 
     # --- serving DAG (Ray Serve: ingress -> understanding -> retrieval -> ranking) ------
     serve_retrieve_k: int = Field(1000, ge=1, le=1000, description="Candidates retrieval fetches per query (K).")
