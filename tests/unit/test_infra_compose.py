@@ -136,7 +136,7 @@ def test_ports_match_the_settings(compose: dict) -> None:
     assert int(env["SEMSTREAM_HTTP_PORT"]) in _container_ports(head)
     assert int(flag(command_of(compose, "ray-head"), "dashboard-port")) == defaults.ray_dashboard_port
     assert defaults.ray_dashboard_port in _container_ports(head)
-    assert f":{env['SEMSTREAM_HTTP_PORT']}/healthz" in " ".join(head["healthcheck"]["test"])
+    assert f":{env['SEMSTREAM_HTTP_PORT']}/readyz" in " ".join(head["healthcheck"]["test"])
     qdrant_port = int(env["SEMSTREAM_QDRANT_URL"].rsplit(":", 1)[1])
     assert qdrant_port in _container_ports(compose["services"]["qdrant"])
     assert env["SEMSTREAM_QDRANT_URL"].split("//")[1].split(":")[0] in compose["services"]
