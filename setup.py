@@ -13,5 +13,9 @@ setup(
     packages=find_packages(include=["semstream", "semstream.*"])
     + [name for folder in ROLE_FOLDERS for name in role_packages(folder)],
     package_dir={"semstream": "semstream", **{f"semstream.{f}": f for f in ROLE_FOLDERS}},
-    package_data={"semstream.deployments": ["static/*"], "semstream": ["demo/*"]},
+    package_data={
+        "semstream": ["demo/*"],
+        "semstream.deployments": ["static/*"],
+        "semstream.models": ["judge/*.md", "qu/data/*"],
+    },
 )

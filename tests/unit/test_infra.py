@@ -174,8 +174,6 @@ def test_the_ingest_script_runs_the_pool_without_http() -> None:
 # --- packaging: the image installs the package with `pip install .` ----------------------------
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="setup.py package_data lacks semstream.models data (qu/data/*, "
-                                       "judge/POLICY.md): a non-editable install, as in the image, misses them")
 def test_a_built_wheel_carries_every_data_file(tmp_path: Path) -> None:
     if shutil.which("git") is None:
         pytest.skip("git not available")
