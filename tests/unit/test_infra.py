@@ -196,3 +196,35 @@ def test_a_built_wheel_carries_every_data_file(tmp_path: Path) -> None:
     expected = {folders[f.split("/", 1)[0]] + "/" + f.split("/", 1)[1] for f in data}
     missing = sorted(expected - names)
     assert not missing, f"missing from the wheel: {missing}"
+
+
+# --- docs/production.md -------------------------------------------------------------------------
+
+def _settings_fields_by_env() -> dict[str, str]:
+    from semstream.config import Settings
+
+    return {f"SEMSTREAM_{name.upper()}": name for name in Settings.model_fields} | {"RAY_ADDRESS": "ray_address"}
+
+
+def test_every_setting_the_production_doc_names_exists() -> None:
+    text = (ROOT / "docs" / "production.md").read_text()
+    named = set(re.findall(r"\bSEMSTREAM_[A-Z0-9_]*[A-Z0-9]\b", text))
+    assert len(named) >= 20
+    assert named <= set(_settings_fields_by_env()), f"not settings: {sorted(named - set(_settings_fields_by_env()))}"
+
+
+def test_the_production_doc_states_the_real_embedded_defaults() -> None:
+    from semstream.config import Settings
+
+    fields = _settings_fields_by_env()
+    rows = [line.split("|")[1:-1] for line in (ROOT / "docs" / "production.md").read_text().splitlines()
+            if re.match(r"\| `(SEMSTREAM_[A-Z_]+|RAY_ADDRESS)` \|", line)]
+    assert len(rows) >= 20
+    for setting_cell, default_cell, *_ in rows:
+        field = fields[setting_cell.strip().strip("`")]
+        value = Settings.model_fields[field].default
+        if value is None:
+            assert default_cell.strip().startswith("unset"), f"{field}: the default is unset"
+        else:
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            assert f"`{shown}`" in default_cell, f"{field}: the default is {shown!r}, the doc says {default_cell.strip()!r}"
