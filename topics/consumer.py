@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from kafka import KafkaConsumer, TopicPartition as KafkaTopicPartition
@@ -11,6 +12,8 @@ from kafka.structs import OffsetAndMetadata
 from semstream.config import Settings, get_settings
 from semstream.topics.exceptions import BrokerUnavailable, CommitError, TopicsError
 from semstream.topics.protocol import RawRecord, TopicPartition
+
+log = logging.getLogger(__name__)
 
 # A first group join takes ~3 s with these instead of ~23 s with kafka-python's defaults.
 # max_poll_interval_ms (how long one batch may take before the member is dropped) comes from
@@ -25,6 +28,8 @@ class KafkaEventSource:
     """Reads ``topics`` as a member of ``group`` (default ``settings.consumer_group``; None settings = the process's).
 
     Manual commits only; a group without committed offsets starts at the earliest record.
+    A partition whose log the broker lost (position past its end: a broker restarted without its
+    data, a topic recreated) is read again from its start; ``log_resets`` counts those rewinds.
     """
 
     def __init__(
@@ -40,6 +45,7 @@ class KafkaEventSource:
         s = settings or get_settings()
         self.group = group or s.consumer_group
         self.topics = list(topics)
+        self.log_resets = 0
         options: dict[str, object] = {
             "bootstrap_servers": bootstrap.split(","),
             "group_id": self.group,
@@ -60,6 +66,7 @@ class KafkaEventSource:
     def poll(self, max_records: int, timeout_ms: int) -> list[RawRecord]:
         try:
             batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+            self._rewind_lost_logs()
         except KafkaError as e:
             raise TopicsError(f"poll failed for group {self.group!r}: {e}") from e
         return [
@@ -67,6 +74,28 @@ class KafkaEventSource:
             for records in batches.values()
             for r in records
         ]
+
+    def _rewind_lost_logs(self) -> None:
+        """Seek to the start of partitions whose position is past the broker's end of log.
+
+        Without this the member would wait until the new log grew past its old position and
+        then silently skip every record before it.
+        """
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)
+            position = self._position(tp) if end is not None else None
+            if end is not None and position is not None and position > end:
+                log.warning("%s[%d]: position %d is past the end of the log (%d); the broker lost it, "
+                            "reading from the start", tp.topic, tp.partition, position, end)
+                self._consumer.seek_to_beginning(tp)
+                self.log_resets += 1
+
+    def _position(self, tp: KafkaTopicPartition) -> int | None:
+        """The fetch position, or None while it is still being looked up."""
+        try:
+            return self._consumer.position(tp, timeout_ms=0)
+        except KafkaError:
+            return None
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:
