@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from semstream.errors import SemstreamError
 
@@ -29,6 +30,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 _LIMITS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Body that cannot be read (e.g. not UTF-8)."},
     413: {"model": ErrorBody, "description": "Body over SEMSTREAM_MAX_BODY_BYTES."},
     429: {"model": ErrorBody, "description": "Client over its rate limit; see Retry-After."},
 }
@@ -105,6 +107,12 @@ def _add_error_handlers(api: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(_validation_body(exc.errors()).model_dump(), status_code=422)
 
+    @api.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        """Framework refusals (unreadable body, unknown path, wrong method) in the same error shape."""
+        body = ErrorBody(error=_STATUS_ERROR.get(exc.status_code, "http_error"), message=str(exc.detail))
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
     @api.exception_handler(AuthError)
     async def refused(_: Request, exc: AuthError) -> JSONResponse:
         body = ErrorBody(error="unauthorized" if exc.status == 401 else "forbidden", message=exc.message)
@@ -114,6 +122,9 @@ def _add_error_handlers(api: FastAPI) -> None:
     async def unavailable(_: Request, exc: SemstreamError) -> JSONResponse:
         body = ErrorBody(error="unavailable", message=str(exc))
         return JSONResponse(body.model_dump(), status_code=503)
+
+
+_STATUS_ERROR = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
 def _validation_body(errors: list[dict[str, Any]]) -> ErrorBody:

@@ -50,12 +50,16 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:
-    """Send the ``semstream`` loggers' records to ``stream`` (stderr) as JSON lines; idempotent."""
+    """Send the ``semstream`` loggers' records to ``stream`` (stderr) as JSON lines; idempotent per stream."""
     logger = logging.getLogger("semstream")
     logger.setLevel(level)
-    if any(getattr(h, _HANDLER_MARK, False) for h in logger.handlers):
+    stream = stream or sys.stderr
+    ours = [h for h in logger.handlers if getattr(h, _HANDLER_MARK, False)]
+    if any(getattr(h, "stream", None) is stream for h in ours):
         return
-    handler = logging.StreamHandler(stream or sys.stderr)
+    for old in ours:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     setattr(handler, _HANDLER_MARK, True)
     logger.addHandler(handler)

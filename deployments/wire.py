@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from semstream.models.engagement.schema import ACTIONS
 from semstream.schemas import EntityKind, RemotePolicy
@@ -19,15 +20,34 @@ MAX_LIST = 50
 
 Vertical = Literal["jobs", "people"]
 Action = Literal["impression", "click", "apply", "dismiss", "profile_view", "connect", "message"]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS)]
+# pattern \S: not whitespace only (OpenAPI then says what the strip + min_length check means)
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
+Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS,
+                                         pattern=r"\S")]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON integers, also written as 12.0 (JSON Schema's integer); never true/false or "12"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# Bounded integers: lax parsing (12.0 -> 12, 12.5 refused) after ``_whole_number``; the bounds sit
+# inside the type so OpenAPI shows them as minimum/maximum.
+_Whole = BeforeValidator(_whole_number)
+Days = Annotated[int, Strict(False), Ge(1), Le(3650), _Whole]
+Years = Annotated[int, Strict(False), Ge(0), Le(80), _Whole]
+TopK = Annotated[int, Strict(False), Ge(1), Le(MAX_K), _Whole]
+Depth = Annotated[int, Strict(False), Ge(1), Le(MAX_DEPTH), _Whole]
+Position = Annotated[int, Strict(False), Ge(0), Le(MAX_DEPTH), _Whole]
 
 VERTICAL_KIND: dict[str, EntityKind] = {"jobs": EntityKind.JOB, "people": EntityKind.PROFILE}
 KIND_VERTICAL: dict[EntityKind, str] = {v: k for k, v in VERTICAL_KIND.items()}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)  # no "5" or true for 5
 
 
 class JobFilters(_Strict):
@@ -40,7 +60,7 @@ class JobFilters(_Strict):
     employment_type: ShortText | None = None
     company: ShortText | None = None
     skills: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
-    posted_within_days: int | None = Field(None, ge=1, le=3650)
+    posted_within_days: Days | None = None
 
 
 class PeopleFilters(_Strict):
@@ -52,8 +72,8 @@ class PeopleFilters(_Strict):
     company: ShortText | None = None
     skills: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
     open_to_work: bool | None = None
-    min_years_experience: int | None = Field(None, ge=0, le=80)
-    max_years_experience: int | None = Field(None, ge=0, le=80)
+    min_years_experience: Years | None = None
+    max_years_experience: Years | None = None
 
 
 class SearcherContext(_Strict):
@@ -66,14 +86,14 @@ class SearcherContext(_Strict):
     location: ShortText | None = None
     seniority: ShortText | None = None
     skills: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
-    years_experience: int | None = Field(None, ge=0, le=80)
+    years_experience: Years | None = None
 
 
 class _SearchRequest(_Strict):
     query: Query = Field(description=f"What to look for (1-{MAX_QUERY_CHARS} characters).")
     searcher: SearcherContext | None = None
-    k: int = Field(10, ge=1, le=MAX_K, description="Results to return.")
-    depth: int | None = Field(None, ge=1, le=MAX_DEPTH, description="Candidates to retrieve (K); default from settings.")
+    k: TopK = Field(10, description="Results to return.")
+    depth: Depth | None = Field(None, description="Candidates to retrieve (K); default from settings.")
     disabled_facets: list[ShortText] = Field(
         default_factory=list, max_length=MAX_LIST,
         description="Facets to ignore, by name ('remote') or id ('remote:remote') as listed in applied_facets.",
@@ -171,7 +191,7 @@ class FeedbackRequest(_Strict):
     action: Action
     query: Query
     item_id: ShortText
-    position: int = Field(ge=0, le=MAX_DEPTH, description="0-based index of the item in the list shown.")
+    position: Position = Field(description="0-based index of the item in the list shown.")
     searcher_id: ShortText = "anonymous"
 
     @model_validator(mode="after")

@@ -91,3 +91,21 @@ def test_malformed_json_is_a_422_not_a_500() -> None:
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_request"
     assert client.post("/echo", json={"query": "ok"}).json() == {"query": "ok"}
+
+
+@pytest.mark.parametrize("raw", ['{"query": "x", "k": true}', '{"query": "x", "k": "5"}', '{"query": "x", "k": 2.5}',
+                                 '{"query": "x", "filters": {"open_to_work": "yes"}}', '{"query": 5}'])
+def test_json_types_are_taken_as_the_schema_says(raw: str) -> None:
+    with pytest.raises(ValidationError):
+        PeopleSearchRequest.model_validate_json(raw)
+
+
+def test_whole_numbers_written_as_floats_are_integers() -> None:
+    body = JobSearchRequest.model_validate_json('{"query": " python ", "k": 5.0, "filters": {"posted_within_days": 7.0}}')
+    assert (body.query, body.k, body.filters.posted_within_days) == ("python", 5, 7)
+    assert type(body.k) is int
+
+
+def test_the_schema_tells_clients_that_blank_text_is_refused() -> None:
+    prop = JobSearchRequest.model_json_schema()["properties"]["query"]
+    assert prop["pattern"] == r"\S" and prop["minLength"] == 1
