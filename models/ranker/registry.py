@@ -69,13 +69,13 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
     )
 
 
-def ensure_default_ranker(settings: Settings | None = None, progress: bool = True) -> Path:
-    """The newest ``default`` ranker folder, training the quick profile first if there is none."""
+def ensure_default_ranker(settings: Settings | None = None, progress: bool = True, profile: str = "quick") -> Path:
+    """The newest ``default`` ranker folder, training ``profile`` first if there is none."""
     settings = settings or get_settings()
     existing = latest_version_dir("default", settings)
     if existing is not None:
         return existing
     from semstream.models.training.pipeline import run
 
-    report = run("all", settings, "quick", progress=progress, name="default")
+    report = run("all", settings, profile, progress=progress, name="default")
     return Path(report["stages"]["student"]["result"]["artifact"])

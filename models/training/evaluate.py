@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from semstream.models.eval.metrics import auroc, exp_gains, ndcg_at_k
 from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
 from semstream.models.training.examples import Example, by_group
 
@@ -14,35 +15,16 @@ def _gain(ex: Example) -> float:
     return float(ex.grade) if ex.grade is not None else 4.0 * ex.targets[0]
 
 
-def _ndcg(gains_in_order: Sequence[float], k: int) -> float:
-    """Exponential-gain NDCG@k of one ranked list of graded items."""
-    gains = np.asarray(gains_in_order, dtype=np.float64)
-    discounts = 1.0 / np.log2(np.arange(2, min(k, len(gains)) + 2))
-    dcg = ((2**gains[:k] - 1) * discounts).sum()
-    ideal = ((2 ** np.sort(gains)[::-1][:k] - 1) * discounts).sum()
-    return float(dcg / ideal) if ideal > 0 else 0.0
-
-
 def mean_ndcg(examples: Sequence[Example], scores: np.ndarray, k: int = 10) -> float:
-    """Mean NDCG@k over query groups (groups whose items all have gain 0 are skipped)."""
+    """Mean NDCG@k (exponential gains of the judge's grades) over query groups with any positive gain."""
     values = []
     for idx in by_group(examples).values():
-        gains = np.array([_gain(examples[i]) for i in idx])
-        if gains.max() <= 0:
+        gains = exp_gains({str(i): _gain(examples[i]) for i in idx})
+        if max(gains.values()) <= 0:
             continue
-        order = np.argsort(-np.asarray(scores)[idx], kind="stable")
-        values.append(_ndcg(gains[order].tolist(), k))
+        ranked = [str(idx[j]) for j in np.argsort(-np.asarray(scores)[idx], kind="stable")]
+        values.append(ndcg_at_k(ranked, gains, k))
     return float(np.mean(values)) if values else float("nan")
-
-
-def auroc(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """Probability that a random positive outscores a random negative (ties count half)."""
-    y, s = np.asarray(labels), np.asarray(scores, dtype=np.float64)
-    pos, neg = s[y == 1], s[y == 0]
-    if len(pos) == 0 or len(neg) == 0:
-        return float("nan")
-    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(greater / (len(pos) * len(neg)))
 
 
 def expected_calibration_error(probs: Sequence[float], targets: Sequence[float], bins: int = 10) -> float:

@@ -109,11 +109,13 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
 
 
 def evaluate_all(ws: Workspace, profile: TrainProfile, ranker: SlmRanker, base: Path) -> dict[str, Any]:
-    """NDCG@10 / AUROC / ECE on the test split for the untrained base, the teacher and the student."""
+    """NDCG@10 / AUROC / ECE on the test split: retrieval order, untrained base, teacher, student."""
     test = _examples(ws, profile, "test")
     untrained, tok = init_scorer(base, 1, profile.teacher_layers)
     teacher, tok = load_scorer(ws.relevance / "model", 1)
-    out = {"untrained": relevance_report(test, predict(untrained, tok, profile, test)[:, 0]),
+    order = -np.array([ex.position for ex in test], dtype=np.float64)  # dense retrieval's own order
+    out = {"retrieval_order": {"ndcg@10": relevance_report(test, order)["ndcg@10"]},
+           "untrained": relevance_report(test, predict(untrained, tok, profile, test)[:, 0]),
            "relevance_teacher": relevance_report(test, predict(teacher, tok, profile, test)[:, 0]),
            "student_raw": relevance_report(test, predict(ranker.scorer, ranker.tokenizer, profile, test)[:, 0])}
     served = np.zeros(len(test))

@@ -17,6 +17,7 @@ class TrainProfile(BaseModel):
     max_tokens: int = Field(description="Token cap of one prompt (query + item + suffix).")
     teacher_epochs: int = 1
     student_epochs: int = 1
+    engagement_epochs: int | None = Field(None, description="Epochs of the engagement teacher; None = teacher_epochs.")
     teacher_layers: int | None = Field(None, description="Layers of the teachers; None = the whole backbone.")
     student_layers: int = Field(4, description="Layers the student keeps (first N of the relevance teacher).")
     queries_per_batch: int = 2
@@ -35,13 +36,14 @@ class TrainProfile(BaseModel):
 
 PROFILES: dict[str, TrainProfile] = {
     "quick": TrainProfile(
-        name="quick", queries_per_kind=24, candidates_per_query=10, corpus_per_source=150, engagement_sessions=400,
-        max_chars=600, max_tokens=128, teacher_layers=None, student_layers=4,
+        name="quick", queries_per_kind=36, candidates_per_query=10, corpus_per_source=150, engagement_sessions=400,
+        max_chars=600, max_tokens=128, teacher_layers=None, student_layers=4, items_per_query=10,
+        teacher_epochs=2, student_epochs=2, lr=1e-4, head_lr=3e-3,
     ),
     "full": TrainProfile(
-        name="full", queries_per_kind=90, candidates_per_query=16, corpus_per_source=600, engagement_sessions=3000,
-        max_chars=1200, max_tokens=192, teacher_epochs=2, student_epochs=2, student_layers=4,
-        checkpoint_every=50,
+        name="full", queries_per_kind=80, candidates_per_query=14, corpus_per_source=600, engagement_sessions=3000,
+        max_chars=1000, max_tokens=160, teacher_epochs=2, engagement_epochs=1, student_epochs=2, student_layers=4,
+        items_per_query=14, lr=1e-4, head_lr=3e-3, checkpoint_every=50,
     ),
     "tiny": TrainProfile(
         name="tiny", queries_per_kind=12, candidates_per_query=8, corpus_per_source=40, engagement_sessions=150,

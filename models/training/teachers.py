@@ -114,7 +114,8 @@ def train_engagement_teacher(examples: Sequence[Example], relevance_dir: Path, a
     def loss_fn(z: torch.Tensor, idx: list[int]) -> torch.Tensor:
         return masked_bce(z, targets[idx], mask[idx])
 
-    stats = fit_scorer(scorer, tokenizer, examples, loss_fn, profile, profile.teacher_epochs, out, "engagement teacher", progress)
+    epochs = profile.engagement_epochs or profile.teacher_epochs
+    stats = fit_scorer(scorer, tokenizer, examples, loss_fn, profile, epochs, out, "engagement teacher", progress)
     report = {"stage": "engagement-teacher", "examples": len(examples), "actions": actions, **stats}
     mark_done(out, report)
     return report

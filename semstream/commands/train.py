@@ -30,7 +30,8 @@ def summary_lines(report: dict) -> list[str]:
     if student:
         lines.append(f"ranker: {student['artifact']}")
         for who, metrics in student["eval"].items():
-            lines.append(f"  {who:<20} NDCG@10 {metrics['ndcg@10']:.4f}  AUROC {metrics['auroc']:.4f}  ECE {metrics['ece']:.4f}")
+            extra = "".join(f"  {k.upper()} {metrics[k]:.4f}" for k in ("auroc", "ece") if k in metrics)
+            lines.append(f"  {who:<20} NDCG@10 {metrics['ndcg@10']:.4f}{extra}")
     return lines
 
 

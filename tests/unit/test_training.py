@@ -132,3 +132,19 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path) -> Non
     crash, calls[:] = False, []
     stats = run()
     assert stats["resumed_at"] == 4 and len(calls) == len(plan) - 4 and stats["steps"] == len(plan)
+
+
+def test_train_command_rejects_an_unknown_profile_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from semstream.cli import app
+    from semstream.config import get_settings
+
+    monkeypatch.setenv("SEMSTREAM_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["train", "all", "--profile", "huge"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and "unknown training profile 'huge'" in result.output
+    assert not (tmp_path / "training").exists()

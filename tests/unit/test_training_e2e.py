@@ -81,3 +81,20 @@ def test_tiny_pipeline_beats_the_untrained_model(tmp_path: Path) -> None:
     print(f"ndcg@10 untrained={before:.3f} teacher={after_teacher:.3f} student={after_student:.3f}")
     assert after_teacher > before + 0.05
     assert after_student > before + 0.05
+
+
+@pytest.mark.slow
+def test_fresh_clone_pipeline_builds_a_loadable_default_ranker(tmp_path: Path) -> None:
+    """No public data folder: the vendored sample (or built-in set) feeds every stage of the tiny profile."""
+    from semstream.config import load_settings
+    from semstream.models.ranker.registry import ensure_default_ranker, load_ranker
+
+    settings = load_settings(data_dir=tmp_path / "data", shared_data_dir=tmp_path / "absent")
+    path = ensure_default_ranker(settings, progress=False, profile="tiny")
+    ranker = load_ranker("default", settings)
+    assert ranker.version == path.name and "relevance" in ranker.calibrators
+    report = (path / "eval.json").read_text()
+    assert "relevance_teacher" in report and "student_calibrated" in report
+    scores = ranker.score(RankQuery(kind=EntityKind.JOB, text="backend engineer"),
+                          [RankItem(id="a", payload={"title": "Backend Engineer"}), RankItem(id="b", payload={"title": "Cook"})])
+    assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
