@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.calibration import CalibratorSet
 from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
@@ -34,6 +35,17 @@ def pad_right(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor,
         ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
         mask[i, : len(row)] = 1
     return ids, mask
+
+
+def _device(name: str) -> torch.device:
+    """A torch device; asking for CUDA on a machine without it fails with the setting's value."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise ModelLoadError(f"bad ranker device {name!r}: {e}") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError(f"ranker device {name!r} asked for, but torch sees no CUDA device")
+    return device
 
 
 class SlmRanker:
@@ -55,7 +67,7 @@ class SlmRanker:
     ) -> None:
         if len(objectives) != scorer.n_tasks:
             raise ValueError(f"{len(objectives)} objectives for a scorer with {scorer.n_tasks} tasks")
-        self.device = torch.device(device)
+        self.device = _device(device)
         self.scorer = scorer.to(self.device).eval()
         self.tokenizer = tokenizer
         self.template = template or PromptTemplate()

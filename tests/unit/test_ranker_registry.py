@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from semstream.models.embedder import bundled_minilm_path
 from semstream.models.exceptions import ModelLoadError
@@ -73,3 +74,14 @@ def test_partial_writes_are_invisible(settings) -> None:
 def test_ensure_default_ranker_returns_the_existing_version_without_training(settings) -> None:
     written = _write(settings)
     assert ensure_default_ranker(settings, progress=False) == written
+
+
+def test_device_and_dtype_come_from_settings(settings) -> None:
+    _write(settings)
+    bf16 = load_ranker("default", settings.model_copy(update={"ranker_dtype": "bfloat16", "ranker_device": "cpu"}))
+    assert next(bf16.scorer.lm.parameters()).dtype == torch.bfloat16 and bf16.device.type == "cpu"
+    fp32 = load_ranker("default", settings)
+    assert np.allclose(bf16.score(QUERY, ITEMS), fp32.score(QUERY, ITEMS), atol=0.05)
+    if not torch.cuda.is_available():
+        with pytest.raises(ModelLoadError, match="cuda"):
+            load_ranker("default", settings.model_copy(update={"ranker_device": "cuda"}))
