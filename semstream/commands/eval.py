@@ -136,3 +136,100 @@ def judged(
     )
     report = run_judged(config, make_embedder(embedder, settings))
     write_report(report, json_out, ["ndcg@10", "poor_match_rate@10", "auroc"], f"judged {entity.value} search")
+
+
+# --- query understanding ------------------------------------------------------------------
+def _default_cases() -> Path:
+    """The case table kept with the tests (present in a source checkout)."""
+    import semstream
+
+    return Path(semstream.__file__).resolve().parents[1] / "tests" / "unit" / "qu_cases.json"
+
+
+def _title_sources(shared: Path) -> dict[str, Path]:
+    return {"melo usa_q_en_c_en": shared / "melo" / "usa_q_en_c_en",
+            "jobbert test titles": shared / "workrb_legacy" / "jobbert_v1_titles.test.csv"}
+
+
+def _title_rows(settings: Settings, limit: int | None) -> dict[str, Any]:
+    """acc@1/@5 of the title normaliser on each shared title set that is present."""
+    from semstream.models.qu.evaluate import title_normalisation_accuracy
+    from semstream.models.qu.titles import TitleNormaliser
+
+    sources = {name: p for name, p in _title_sources(Path(settings.shared_data_dir)).items() if p.exists()}
+    if not sources:
+        return {}
+    esco = Path(settings.shared_data_dir) / "esco_v1.2"
+    normaliser = TitleNormaliser.load(esco if esco.is_dir() else None)
+    return {name: title_normalisation_accuracy(path, normaliser, limit) for name, path in sources.items()}
+
+
+@app.command("qu")
+def qu(
+    cases: Annotated[Path | None, typer.Option(help="QU case table (JSON); default tests/unit/qu_cases.json.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Where to write the JSON report.")] = None,
+    titles: Annotated[bool, typer.Option(help="Also title-normalisation acc@1/@5 on MELO and JobBERT titles.")] = True,
+    title_limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N pairs of each title set.")] = None,
+) -> None:
+    """Exact-match accuracy per facet on the QU case table, and title-normalisation accuracy."""
+    from semstream.models.qu.evaluate import run_qu_eval
+
+    path = cases or _default_cases()
+    if not path.is_file():
+        raise typer.BadParameter(f"no QU case table at {path}", param_hint="--cases")
+    settings = get_settings()
+    report = run_qu_eval(path, settings) | {"cases": str(path)}
+    report["titles"] = _title_rows(settings, title_limit) if titles else {}
+    typer.echo(f"QU cases: {path} ({report['n']} queries, ESCO {'on' if report['esco'] else 'off'})")
+    typer.echo(f"{'facet':<22}{'accuracy':>9}")
+    for facet, acc in report["accuracy"].items():
+        typer.echo(f"{facet:<22}{acc:>9.4f}")
+    typer.echo(f"{'all facets exact':<22}{report['all_facets_exact']:>9.4f}")
+    typer.echo(f"cpu ms/query: mean {report['cpu_ms_mean']:.3f}, max {report['cpu_ms_max']:.3f}; failures: {len(report['failures'])}")
+    for name, row in report["titles"].items():
+        typer.echo(f"title normalisation, {name}: n={row['n']} acc@1={row['acc@1']:.4f} acc@5={row['acc@5']:.4f}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(_finite(report), indent=2, default=str) + "\n", encoding="utf-8")
+        typer.echo(f"report: {json_out}")
+
+
+@app.command("qu-e2e")
+def qu_e2e(
+    json_out: Annotated[Path, typer.Option("--json", help="Where to write the JSON report.")],
+    kind: Annotated[str, typer.Option(help="job or profile.")] = "job",
+    queries: Annotated[int, typer.Option(min=1, help="Natural-language queries to generate.")] = 150,
+    max_docs: Annotated[int | None, typer.Option(min=1, help="Cap postings per source (or profiles; default 2000).")] = None,
+    pool_depth: Annotated[int, typer.Option(min=10, help="Items per path graded into each query's judged pool.")] = 30,
+    seed: Annotated[int, typer.Option(help="Seed for queries (and profiles).")] = 13,
+    embedder: Annotated[str, typer.Option(help="minilm (the bi-encoder) or hash (smoke runs).")] = "minilm",
+    cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache; default <data_dir>/cache/eval.")] = None,
+) -> None:
+    """QU off vs on: NDCG@10 and Poor-Match-Rate@10 on judge-labelled natural-language queries."""
+    from semstream.models.eval.qu_e2e import QuE2EConfig, run_qu_e2e
+    from semstream.schemas import EntityKind
+
+    try:
+        entity = EntityKind(kind)
+    except ValueError as e:
+        raise typer.BadParameter(f"kind must be job or profile, got {kind!r}", param_hint="--kind") from e
+    settings = get_settings()
+    config = QuE2EConfig(kind=entity, n_queries=queries, max_docs=max_docs, seed=seed, pool_depth=pool_depth,
+                         cache_dir=_cache_dir(cache_dir, settings), shared_data_dir=settings.shared_data_dir)
+    report = run_qu_e2e(config, make_embedder(embedder, settings))
+    write_report(report, json_out, ["ndcg@10", "ndcg@10_exp", "poor_match_rate@10"], f"QU off vs on, {entity.value} search")
+    _print_qu_e2e(report)
+
+
+def _print_qu_e2e(report: dict[str, Any]) -> None:
+    typer.echo(f"{report['n_queries']} queries ({report['n_queries_with_relevant']} with a relevant item), "
+               f"{report['corpus_size']} {report['kind']}s; QU filtered {report['qu_filtered_queries']}, "
+               f"relaxed {report['qu_relaxed_queries']}")
+    for metric, row in report["paired"].items():
+        ci = row["ci95"] or [math.nan, math.nan]
+        typer.echo(f"{metric:>20}  on-off {row['mean_diff']:+.4f}  95% CI [{ci[0]:+.4f}, {ci[1]:+.4f}]  "
+                   f"on better {row['on_better']}, off better {row['off_better']}, ties {row['ties']}")
+    typer.echo(f"{'facet':>12} {'n':>4} {'ndcg off':>9} {'ndcg on':>8} {'pmr off':>8} {'pmr on':>7}")
+    for facet, row in report["by_facet"].items():
+        typer.echo(f"{facet:>12} {row['n']:>4} {row['qu_off_ndcg@10']:>9.4f} {row['qu_on_ndcg@10']:>8.4f} "
+                   f"{row['qu_off_poor_match_rate@10']:>8.4f} {row['qu_on_poor_match_rate@10']:>7.4f}")
