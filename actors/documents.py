@@ -1,8 +1,8 @@
 """Turn a decoded entity event into the versioned Document the store writes.
 
-The payload keeps every event field (unknown ones too) and adds the derived keys that filters
-use (see ``semstream/store/fields.py``), normalised the same way query understanding normalises
-query facets, so filters agree on both sides.
+The payload keeps every event field (unknown ones too), adds the derived keys that filters use
+(see ``semstream/store/fields.py``), normalised the same way query understanding normalises
+query facets so filters agree on both sides, and the extractive summary the ranker reads.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from semstream.models.item_text import item_text
+from semstream.models.summary import SUMMARY_KEY, summarise
 from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY
 
@@ -52,7 +53,8 @@ def to_document(kind: EntityKind, event: EntityEvent, vector: list[float] | None
         return Document(kind=kind, id=event.id, version=event.version, deleted=True, event_time=event_time,
                         payload={ENTITY_ID_KEY: event.id})
     fields = event.fields()
-    payload = {**fields, **derived_keys(kind, fields), ENTITY_ID_KEY: event.id}
+    payload = {**fields, **derived_keys(kind, fields), ENTITY_ID_KEY: event.id,
+               SUMMARY_KEY: summarise(kind, fields)}
     if event_time is not None:
         payload[EVENT_TIME_KEY] = event_time
     return Document(kind=kind, id=event.id, version=event.version, vector=vector, payload=payload,

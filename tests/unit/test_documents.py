@@ -15,6 +15,7 @@ def test_job_keys_agree_with_query_filters():
     assert doc.payload["city"] == "berlin" and doc.payload["country"] == "DE"
     assert "kubernetes" in doc.payload["skills_key"]
     assert doc.payload[ENTITY_ID_KEY] == "j1" and doc.version == 3
+    assert doc.payload["summary_text"].startswith("Senior Backend Engineer | Acme GmbH")
     _, flt, _ = QueryUnderstanding.load(tagger=False).understand("remote python jobs in Berlin", EntityKind.JOB)
     assert not flt.is_empty()
     assert filter_holds(flt, doc.payload)
