@@ -28,7 +28,8 @@ class RayIngestMetrics:
 
     def observe(self, outcome: BatchOutcome) -> None:
         for (topic, kind), n in outcome.outcomes.items():
-            self.events.inc(n, tags={"topic": topic, "outcome": kind})
+            if n > 0:  # Ray counters refuse 0 (a batch with nothing stale still has a "stale" entry)
+                self.events.inc(n, tags={"topic": topic, "outcome": kind})
         for topic, seconds in outcome.freshness:
             self.freshness.observe(seconds, tags={"topic": topic})
         for topic, code in outcome.dead_letters:
