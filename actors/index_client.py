@@ -2,31 +2,62 @@
 
 Qdrant Edge lets one process own a shard directory, so in embedded mode a single actor owns
 the index and ingest workers and retrieval replicas reach it through this client.
+
+The owner can die (its process crashed, a node was lost, an operator killed it) and come back
+under the same name. A call that finds it gone raises :class:`StoreUnavailable` (callers back off
+and retry) and drops the handle; the next call looks the owner up again with ``resolve``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ray
 
+from semstream.config import Settings
 from semstream.errors import StoreUnavailable
 from semstream.schemas import Document, EntityKind, Hit
 from semstream.store.filters import Filter
 from semstream.store.protocol import WriteResult
 
 
+def named_index_owner() -> Any:
+    """The running index owner, looked up by name (raises ValueError when there is none)."""
+    from semstream.actors.ray_actors import INDEX_OWNER_NAME, NAMESPACE
+
+    return ray.get_actor(INDEX_OWNER_NAME, namespace=NAMESPACE)
+
+
 class ActorStoreClient:
-    def __init__(self, handle: Any, timeout_s: float = 60.0) -> None:
-        self._handle = handle
+    def __init__(self, handle: Any, timeout_s: float = 60.0, resolve: Callable[[], Any] = named_index_owner) -> None:
+        self._handle: Any = handle
         self._timeout_s = timeout_s
+        self._resolve = resolve
+
+    @classmethod
+    def for_settings(cls, settings: Settings, timeout_s: float = 60.0) -> ActorStoreClient:
+        """A client that also recreates the owner (same data dir) when it finds none running."""
+        from semstream.actors.ray_actors import index_owner
+
+        return cls(index_owner(settings), timeout_s, resolve=lambda: index_owner(settings))
+
+    def _owner(self) -> Any:
+        if self._handle is None:
+            try:
+                self._handle = self._resolve()
+            except (ValueError, ray.exceptions.RayError) as e:
+                raise StoreUnavailable(f"no index owner running: {e}") from e
+        return self._handle
 
     def _call(self, method: str, *args: Any) -> Any:
         try:
-            return ray.get(getattr(self._handle, method).remote(*args), timeout=self._timeout_s)
-        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as e:
+            return ray.get(getattr(self._owner(), method).remote(*args), timeout=self._timeout_s)
+        except ray.exceptions.RayActorError as e:
+            self._handle = None  # gone: look it up again on the next call
             raise StoreUnavailable(f"index owner did not answer {method}: {e}") from e
+        except ray.exceptions.GetTimeoutError as e:
+            raise StoreUnavailable(f"index owner did not answer {method} within {self._timeout_s}s: {e}") from e
 
     def ensure_collection(self, kind: EntityKind, dim: int) -> None:
         self._call("ensure_collection", kind, dim)

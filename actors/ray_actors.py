@@ -58,9 +58,13 @@ class IndexOwnerActor:
 
 
 def index_owner(settings: Settings) -> Any:
-    """The one index owner of this Ray cluster, created on first use (detached, named)."""
+    """The one index owner of this Ray cluster, created on first use (detached, named).
+
+    Ray restarts it if its process dies (the shards' write-ahead log keeps every acknowledged
+    write); calls made meanwhile fail and callers retry. ``ray.kill`` ends it for good.
+    """
     return IndexOwnerActor.options(
-        name=INDEX_OWNER_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True
+        name=INDEX_OWNER_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, max_restarts=-1
     ).remote(settings)
 
 

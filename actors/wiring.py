@@ -27,9 +27,8 @@ def store_for_ingest(settings: Settings) -> VectorStore:
 
         return open_store(settings)
     from semstream.actors.index_client import ActorStoreClient
-    from semstream.actors.ray_actors import index_owner
 
-    return ActorStoreClient(index_owner(settings))
+    return ActorStoreClient.for_settings(settings)
 
 
 def embedder_for(settings: Settings):
