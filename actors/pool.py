@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from typing import Any
 
 import ray
@@ -41,7 +42,7 @@ class IngestPool:
     def _spawn(self, index: int) -> None:
         threads = self.settings.torch_threads or max(1, (os.cpu_count() or 1) // self.size)
         settings = self.settings.model_copy(update={"torch_threads": threads})
-        name = f"semstream-ingest-{index}-{self.restarts}"
+        name = f"semstream-ingest-{index}-{uuid.uuid4().hex[:8]}"  # a killed member's name may linger
         actor = IngestActor.options(name=name, namespace=NAMESPACE).remote(settings, index)
         self.actors[index] = actor
         self.runs[index] = actor.run.remote()
@@ -63,7 +64,7 @@ class IngestPool:
             ray.get(ref)
             log.warning("ingest actor %d stopped; restarting", index)
         except ray.exceptions.RayError as e:
-            log.warning("ingest actor %d died (%s); restarting", index, type(e).__name__)
+            log.warning("ingest actor %d died (%s); restarting: %s", index, type(e).__name__, e)
 
     def stats(self) -> list[dict[str, Any]]:
         refs = [a.stats.remote() for a in self.actors.values()]
