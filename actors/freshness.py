@@ -19,6 +19,8 @@ class IngestStats(BaseModel):
     batches: int = 0
     retries: int = 0
     commit_failures: int = 0
+    in_flight: int = 0  # records polled whose offsets are not committed yet
+    log_resets: int = 0  # partitions re-read from their start because the broker lost its log
     freshness_p50_s: float | None = None
     freshness_p99_s: float | None = None
     last_batch_at: float | None = None

@@ -71,6 +71,7 @@ class IngestWorker:
         records = self.source.poll(self.options.max_records, self.options.poll_ms)
         if not records:
             return 0
+        self.stats.in_flight = len(records)
         self._outcome = BatchOutcome()
         decoded = self._decode(records)
         docs = self._documents(decoded)
@@ -78,6 +79,7 @@ class IngestWorker:
         if self.policy.sink is not None:
             self.policy.sink.flush(30.0)  # dead letters are delivered before their offsets commit
         self._commit(records)
+        self.stats.in_flight = 0
         self._account(records, decoded, docs)
         return len(records)
 
@@ -105,7 +107,8 @@ class IngestWorker:
 
     def report(self) -> IngestStats:
         p50, p99 = self.freshness.percentiles()
-        return self.stats.model_copy(update={"freshness_p50_s": p50, "freshness_p99_s": p99})
+        resets = getattr(self.source, "log_resets", 0)
+        return self.stats.model_copy(update={"freshness_p50_s": p50, "freshness_p99_s": p99, "log_resets": resets})
 
     def reset_freshness(self) -> None:
         self.freshness = FreshnessWindow()
