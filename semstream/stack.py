@@ -103,7 +103,7 @@ class Stack:
 
         serve.start(http_options={"host": self.settings.http_host, "port": self.settings.http_port})
         self._stops.append(serve.shutdown)
-        serve.run(build_app({}), name=APP_NAME, route_prefix="/")
+        serve.run(build_app(serve_args(self.settings)), name=APP_NAME, route_prefix="/")
         self.say(f"search: http://{self.settings.http_host}:{self.settings.http_port}/ (API docs at /docs)")
 
     # --- run and stop ------------------------------------------------------------------
@@ -122,6 +122,13 @@ class Stack:
                 step()
             except Exception as e:  # keep stopping the rest whatever one part does
                 log.warning("while stopping: %s", e)
+
+
+def serve_args(settings: Settings) -> dict[str, Any]:
+    """The stack's own settings as Serve application args, so the replicas run with the settings
+    the stack was started with, not only what the environment says (Ray's address excepted:
+    replicas are already inside the cluster)."""
+    return {name: getattr(settings, name) for name in type(settings).model_fields if name != "ray_address"}
 
 
 def _close_owner(owner: Any) -> None:
