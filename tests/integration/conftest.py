@@ -26,13 +26,40 @@ def broker(tmp_path: Path) -> Iterator[object]:
         yield running
 
 
-@pytest.fixture(scope="session")
-def ray_session() -> Iterator[None]:
+def _init_shared_ray() -> None:
     import ray
 
     from semstream.actors.ray_actors import NAMESPACE
 
     ray.init(num_cpus=8, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+
+
+@pytest.fixture(scope="session")
+def _ray_at_exit() -> Iterator[None]:
+    yield
+    import ray
+
+    ray.shutdown()
+
+
+@pytest.fixture
+def ray_session(_ray_at_exit) -> Iterator[None]:
+    """One Ray instance shared by the tests that use it: started on first use, kept for the next
+    ones, restarted if a test that needed its own Ray (``own_ray``) ran in between."""
+    import ray
+
+    if not ray.is_initialized():
+        _init_shared_ray()
+    yield
+
+
+@pytest.fixture
+def own_ray() -> Iterator[None]:
+    """For tests that start Ray themselves (a whole Stack, a multi-node cluster): the shared
+    instance is shut down before and anything they left is shut down after."""
+    import ray
+
+    ray.shutdown()
     yield
     ray.shutdown()
 
@@ -61,5 +88,21 @@ def index_owner(ray_session, stack_settings):
     owner = owner_for(stack_settings)
     ray.get(owner.ready.remote())
     yield owner
-    ray.get(owner.close.remote())
+    _close_index_owner()
+
+
+def _close_index_owner() -> None:
+    """Close whichever owner runs now (a test may have killed the first and started another)."""
+    import ray
+
+    from semstream.actors.index_client import named_index_owner
+
+    try:
+        owner = named_index_owner()
+    except ValueError:
+        return
+    try:
+        ray.get(owner.close.remote(), timeout=30)
+    except ray.exceptions.RayError:
+        pass
     ray.kill(owner)
