@@ -81,20 +81,24 @@ class KafkaEventSource:
         Without this the member would wait until the new log grew past its old position and
         then silently skip every record before it.
         """
-        for tp in self._consumer.assignment():
+        for tp in list(self._consumer.assignment()):
             end = self._consumer.highwater(tp)
             position = self._position(tp) if end is not None else None
-            if end is not None and position is not None and position > end:
-                log.warning("%s[%d]: position %d is past the end of the log (%d); the broker lost it, "
-                            "reading from the start", tp.topic, tp.partition, position, end)
+            if end is None or position is None or position <= end:
+                continue
+            log.warning("%s[%d]: position %d is past the end of the log (%d); the broker lost it, "
+                        "reading from the start", tp.topic, tp.partition, position, end)
+            try:
                 self._consumer.seek_to_beginning(tp)
                 self.log_resets += 1
+            except (ValueError, KafkaError) as e:  # revoked meanwhile: its next owner checks it
+                log.warning("%s[%d]: not rewound: %s", tp.topic, tp.partition, e)
 
     def _position(self, tp: KafkaTopicPartition) -> int | None:
-        """The fetch position, or None while it is still being looked up."""
+        """The fetch position, or None while it is still being looked up (or the partition was revoked)."""
         try:
             return self._consumer.position(tp, timeout_ms=0)
-        except KafkaError:
+        except (ValueError, KafkaError):
             return None
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
