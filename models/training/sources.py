@@ -78,6 +78,16 @@ def judged_for_kind(kind: EntityKind, corpus: Sequence[Item], profile: TrainProf
     return build_judged_pairs(kind, queries, fn, PolicyJudge(esco), profile.candidates_per_query)
 
 
+def _judged_or_builtin(kind: EntityKind, corpus: Sequence[Item], source: str, profile: TrainProfile,
+                       esco: EscoIndex | None) -> tuple[list[JudgedPair], str]:
+    """Judged pairs of ``corpus``; a corpus too varied to build queries from gets the built-in items added."""
+    try:
+        return judged_for_kind(kind, corpus, profile, esco), source
+    except ModelError:
+        extra = builtin_jobs() if kind is EntityKind.JOB else builtin_profiles()
+        return judged_for_kind(kind, [*corpus, *extra], profile, esco), f"{source} + built-in"
+
+
 def simulate_events(pairs: Sequence[JudgedPair], sessions: int, seed: int) -> list[EngagementEvent]:
     """About ``sessions`` simulated sessions spread over the queries of ``pairs``, both verticals."""
     events: list[EngagementEvent] = []
@@ -95,8 +105,10 @@ def build_judge_data(settings: Settings, profile: TrainProfile, out: Path) -> di
         return json.loads((out / "data.json").read_text())
     esco = load_esco(settings)
     jobs, job_source = job_corpus(settings, profile.corpus_per_source)
-    people, people_source = profile_corpus(settings, 2 * profile.corpus_per_source, profile.seed)
-    pairs = judged_for_kind(EntityKind.JOB, jobs, profile, esco) + judged_for_kind(EntityKind.PROFILE, people, profile, esco)
+    people, people_source = profile_corpus(settings, max(200, 2 * profile.corpus_per_source), profile.seed)
+    job_pairs, job_source = _judged_or_builtin(EntityKind.JOB, jobs, job_source, profile, esco)
+    people_pairs, people_source = _judged_or_builtin(EntityKind.PROFILE, people, people_source, profile, esco)
+    pairs = job_pairs + people_pairs
     train, held = split_by_query(pairs, profile.eval_fraction + profile.calib_fraction, profile.seed)
     calib, test = split_by_query(held, profile.eval_fraction / (profile.eval_fraction + profile.calib_fraction), profile.seed + 1)
     out.mkdir(parents=True, exist_ok=True)
