@@ -121,6 +121,6 @@ def _size_message(limit: int, declared: str | None) -> str:
 
 
 def _access_log(scope: Scope, status: int, started: float) -> None:
-    fields: dict[str, Any] = {"method": scope.get("method"), "path": scope.get("path"), "status": status,
-                              "ms": round((time.perf_counter() - started) * 1000, 2)}
+    fields: dict[str, Any] = {"method": scope.get("method"), "path": str(scope.get("path"))[:200],
+                              "status": status, "ms": round((time.perf_counter() - started) * 1000, 2)}
     log.info("request", extra=fields)
