@@ -24,10 +24,13 @@ def decode_event(
     kind: EntityKind, key: bytes | None, value: bytes | None, *, max_text_chars: int
 ) -> EntityEvent:
     """Parse and validate one record; raises :class:`InvalidEvent` with a short, specific reason."""
-    data = _json_object(value)
-    _check_id(data)
-    _check_text_size(data, max_text_chars)
-    event = _validate(kind, data)
+    try:
+        data = _json_object(value)
+        _check_id(data)
+        _check_text_size(data, max_text_chars)
+        event = _validate(kind, data)
+    except RecursionError as e:
+        raise InvalidEvent("value is nested too deeply") from e
     _check_key(key, event.id)
     return event
 
@@ -43,6 +46,8 @@ def _json_object(value: bytes | None) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidEvent(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+    except ValueError as e:  # e.g. an integer literal longer than Python converts
+        raise InvalidEvent(f"malformed JSON: {str(e)[:200]}") from e
     if not isinstance(data, dict):
         raise InvalidEvent(f"value is a JSON {_json_type(data)}, not an object")
     return data
