@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -27,9 +28,17 @@ def pool_size(settings: Settings) -> int:
     return max(1, min(settings.topic_partitions, os.cpu_count() or 1))
 
 
+Placement = Callable[[int], dict[str, Any]]
+
+
 class IngestPool:
-    def __init__(self, settings: Settings, size: int | None = None) -> None:
+    """``placement(index)`` returns extra Ray actor options for member ``index`` (e.g. a
+    ``scheduling_strategy`` or custom ``resources``); it is asked again on every restart, so a
+    soft node affinity lets a member whose node was lost come back elsewhere."""
+
+    def __init__(self, settings: Settings, size: int | None = None, placement: Placement | None = None) -> None:
         self.settings = settings
+        self.placement = placement
         self.size = size or pool_size(settings)
         self.actors: dict[int, Any] = {}
         self.runs: dict[int, Any] = {}
@@ -43,7 +52,8 @@ class IngestPool:
         threads = self.settings.torch_threads or max(1, (os.cpu_count() or 1) // self.size)
         settings = self.settings.model_copy(update={"torch_threads": threads})
         name = f"semstream-ingest-{index}-{uuid.uuid4().hex[:8]}"  # a killed member's name may linger
-        actor = IngestActor.options(name=name, namespace=NAMESPACE).remote(settings, index)
+        extra = self.placement(index) if self.placement else {}
+        actor = IngestActor.options(name=name, namespace=NAMESPACE, **extra).remote(settings, index)
         self.actors[index] = actor
         self.runs[index] = actor.run.remote()
 

@@ -87,6 +87,12 @@ class IngestActor:
     def stats(self) -> dict[str, Any]:
         return self._worker.report().model_dump()
 
+    def where(self) -> dict[str, Any]:
+        """The Ray node and process this member runs in."""
+        import os
+
+        return {"node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
+
     def reset_freshness(self) -> None:
         """Start a new freshness window (benchmarks measure one phase at a time)."""
         self._worker.reset_freshness()
