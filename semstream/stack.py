@@ -108,12 +108,31 @@ class Stack:
 
     # --- run and stop ------------------------------------------------------------------
     def supervise(self, interval_s: float = 2.0, until: Callable[[], bool] = lambda: False) -> None:
-        """Restart dead ingest actors until ``until()`` or Ctrl-C."""
+        """Restart what died (embedded broker, ingest actors) until ``until()`` or Ctrl-C."""
         while not until():
-            if self.pool:
-                for index in self.pool.check():
-                    self.say(f"ingest: actor {index} died and was restarted")
+            self.check()
             time.sleep(interval_s)
+
+    def check(self) -> list[str]:
+        """One supervision round: restart the parts that died; returns what was restarted."""
+        restarted = []
+        if self.broker is not None and not self.broker.running():
+            self._restart_broker()
+            restarted.append("broker")
+        if self.pool:
+            for index in self.pool.check():
+                self.say(f"ingest: actor {index} died and was restarted")
+                restarted.append(f"ingest-{index}")
+        return restarted
+
+    def _restart_broker(self) -> None:
+        """The embedded broker keeps everything in memory: a restarted one is empty. Events not yet
+        consumed and the group's committed offsets are gone; consumers read the new logs from the
+        start (see ``KafkaEventSource``) and producers get DeliveryError for what was not acknowledged."""
+        self.broker.start()
+        self._ensure_topics()
+        self.say("kafka: the embedded broker died and was restarted EMPTY; events it had not delivered to "
+                 "ingest are lost and must be produced again")
 
     def stop(self) -> None:
         while self._stops:
