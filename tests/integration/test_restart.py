@@ -72,3 +72,33 @@ def test_restart_on_the_same_data_dir_keeps_the_index_and_ignores_replays(tmp_pa
     report("stack restarted on the same data dir: index answering after", back_s)
     assert replay["written"] == 0 and replay["stale"] == len(events)
     assert count == len(expected(events + new))
+
+
+def test_supervision_restarts_a_dead_embedded_broker_with_its_topics(tmp_path):
+    """No Ray needed: the broker half of the stack, its process killed as a crash would."""
+    import os
+    import signal
+
+    from semstream.actors.wiring import bootstrap_servers
+    from semstream.stack import Stack
+    from semstream.topics.admin import describe
+    from semstream.topics.registry import JOBS
+
+    settings = _settings(tmp_path)
+    messages: list[str] = []
+    stack = Stack(settings, say=messages.append)
+    try:
+        stack._start_broker()
+        stack._ensure_topics()
+        first_pid = stack.broker.pid
+        os.killpg(first_pid, signal.SIGKILL)
+        wait_for(lambda: not stack.broker.running(), 10, "the broker to die")
+        started = time.time()
+        assert stack.check() == ["broker"]
+        report("dead embedded broker restarted by supervision after", time.time() - started)
+        assert stack.broker.running() and stack.broker.pid != first_pid
+        assert JOBS in describe(bootstrap_servers(settings), settings)["topics"]
+        assert stack.check() == []
+        assert any("EMPTY" in m for m in messages)
+    finally:
+        stack.stop()
