@@ -6,6 +6,9 @@ the index and ingest workers and retrieval replicas reach it through this client
 The owner can die (its process crashed, a node was lost, an operator killed it) and come back
 under the same name. A call that finds it gone raises :class:`StoreUnavailable` (callers back off
 and retry) and drops the handle; the next call looks the owner up again with ``resolve``.
+
+Reads travel as :class:`CompactHits` (columns, float32 vectors, only the payload keys asked for);
+``search``/``get`` rebuild ``Hit`` lists from them for callers of the list API.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import ray
 
 from semstream.config import Settings
 from semstream.errors import StoreUnavailable
 from semstream.schemas import Document, EntityKind, Hit
+from semstream.store.compact import CompactHits, check_fields
 from semstream.store.filters import Filter
 from semstream.store.protocol import WriteResult
 
@@ -66,11 +71,21 @@ class ActorStoreClient:
         return self._call("apply", list(docs))
 
     def search(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None = None,
-               with_vectors: bool = False) -> list[Hit]:
-        return self._call("search", kind, list(vector), limit, flt, with_vectors)
+               with_vectors: bool = False, payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()
 
-    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
-        return self._call("get", kind, list(ids))
+    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self.get_compact(kind, ids, payload_fields).to_hits()
+
+    def search_compact(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None = None,
+                       with_vectors: bool = False, payload_fields: Sequence[str] | None = None) -> CompactHits:
+        fields = check_fields(payload_fields)
+        query = np.asarray(vector, dtype=np.float32)  # one buffer instead of 384 pickled floats
+        return self._call("search_compact", kind, query, limit, flt, with_vectors, fields)
+
+    def get_compact(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None,
+                    with_vectors: bool = True) -> CompactHits:
+        return self._call("get_compact", kind, list(ids), check_fields(payload_fields), with_vectors)
 
     def count(self, kind: EntityKind) -> int:
         return self._call("count", kind)

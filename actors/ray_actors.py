@@ -10,6 +10,7 @@ import ray
 
 from semstream.config import Settings
 from semstream.schemas import Document, EntityKind, Hit
+from semstream.store.compact import CompactHits
 from semstream.store.filters import Filter
 from semstream.store.protocol import WriteResult
 
@@ -36,11 +37,20 @@ class IndexOwnerActor:
         return self._store.apply(docs)
 
     def search(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None,
-               with_vectors: bool) -> list[Hit]:
-        return self._store.search(kind, vector, limit, flt, with_vectors)
+               with_vectors: bool, payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self._store.search(kind, vector, limit, flt, with_vectors, payload_fields)
 
-    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
-        return self._store.get(kind, ids)
+    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self._store.get(kind, ids, payload_fields)
+
+    def search_compact(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None,
+                       with_vectors: bool, payload_fields: Sequence[str] | None) -> CompactHits:
+        """Columns travel as a few buffers: far cheaper to pickle than ``Hit`` models."""
+        return self._store.search_compact(kind, vector, limit, flt, with_vectors, payload_fields)
+
+    def get_compact(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None,
+                    with_vectors: bool) -> CompactHits:
+        return self._store.get_compact(kind, ids, payload_fields, with_vectors)
 
     def count(self, kind: EntityKind) -> int:
         return self._store.count(kind)

@@ -8,6 +8,10 @@ from semstream.deployments.stages import Candidate
 from semstream.deployments.wire import ResultItem
 
 SNIPPET_CHARS = 240
+# Every payload key ``result_item`` reads (retrieval fetches these, not whole payloads).
+DISPLAY_FIELDS = ("title", "current_title", "headline", "name", "company", "current_company", "location", "remote",
+                  "seniority", "employment_type", "skills", "years_experience", "open_to_work", "description",
+                  "summary")
 
 
 def _first(payload: dict[str, Any], *keys: str) -> Any:

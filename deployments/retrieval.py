@@ -1,4 +1,15 @@
-"""The Retrieval stage: embed the query, search with the QU filters, relax them when too few match."""
+"""The Retrieval stage: embed the query, search with the QU filters, relax them when too few match.
+
+Two reads per request, so the K≈1000 candidates cost ids and scores only:
+
+1. each filter tier searches the top K without any payload or vector (ids, scores, versions);
+2. the best ``ship`` of the merged tiers (the most the ranker may score) are fetched by id with
+   their vectors and the payload keys ranking and display read (``CANDIDATE_FIELDS``): the item
+   text the ranker renders (full-text and summary variants) and the fields of an answer item.
+
+With a store behind the index-owner actor both reads travel as ``CompactHits`` columns. A
+candidate deleted between the two reads is dropped; ``total`` still counts it.
+"""
 
 from __future__ import annotations
 
@@ -6,53 +17,82 @@ import logging
 import time
 
 from semstream.models.embedder import Embedder
-from semstream.schemas import EntityKind, Hit
+from semstream.models.summary import SUMMARY_KEY
+from semstream.schemas import EntityKind
+from semstream.store.compact import CompactHits
 from semstream.store.filters import Filter
 from semstream.store.protocol import VectorStore
 
+from semstream.deployments.items import DISPLAY_FIELDS
 from semstream.deployments.logs import log_stage
 from semstream.deployments.stages import Candidate, Retrieved, RetrieveRequest
 
 log = logging.getLogger(__name__)
 
+# What ``semstream.models.item_text.item_text`` renders for either kind, and the ingest summary.
+RANK_FIELDS = ("title", "company", "location", "remote", "employment_type", "seniority", "headline",
+               "current_title", "current_company", "skills", "description", "summary", SUMMARY_KEY)
+CANDIDATE_FIELDS = tuple(dict.fromkeys(RANK_FIELDS + DISPLAY_FIELDS))
+
+Found = tuple[str, float, int]  # (entity id, retrieval score, tier)
+
 
 class RetrievalService:
-    def __init__(self, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, store: VectorStore, embedder: Embedder, full_payloads: bool = False) -> None:
+        """``full_payloads`` ships whole payloads instead of ``CANDIDATE_FIELDS`` (for comparison)."""
         self.store = store
         self.embedder = embedder
+        self.fields: tuple[str, ...] | None = None if full_payloads else CANDIDATE_FIELDS
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
         """Hits for the full filter first, then hits found after each relaxation step (tiers)."""
         started = time.perf_counter()
         vector = [float(x) for x in self.embedder.embed([req.text])[0]]
+        found, relaxed = self.search(req, vector)
+        shipped = self.fetch(req.kind, found[: req.ship])
+        log_stage(log, "retrieve", req.request_id, started, found=len(found), relaxed=len(relaxed))
+        return Retrieved(candidates=shipped, total=len(found), relaxed=relaxed, embedder=self.embedder.name)
+
+    def search(self, req: RetrieveRequest, vector: list[float]) -> tuple[list[Found], list[str]]:
+        """Up to ``req.k`` (id, score, tier), stricter tiers first, and the relaxation steps taken."""
         tiers = [self._search(req.kind, vector, req.k, req.flt)]
         relaxed: list[str] = []
         for step in req.relaxations:
-            if len({h.id for t in tiers for h in t}) >= min(req.min_hits, req.k):
+            if len({i for t in tiers for i in t.ids}) >= min(req.min_hits, req.k):
                 break
-            flt = step.flt
-            tiers.append(self._search(req.kind, vector, req.k, flt))
+            tiers.append(self._search(req.kind, vector, req.k, step.flt))
             relaxed.append(step.name)
-        candidates = _merge(tiers, req.k)
-        shipped = [Candidate.from_hit(h, tier, keep_vector=True) for h, tier in candidates[: req.ship]]
-        log_stage(log, "retrieve", req.request_id, started, found=len(candidates), relaxed=len(relaxed))
-        return Retrieved(candidates=shipped, total=len(candidates), relaxed=relaxed, embedder=self.embedder.name)
+        return _merge(tiers, req.k), relaxed
 
-    def _search(self, kind: EntityKind, vector: list[float], k: int, flt: Filter) -> list[Hit]:
-        return self.store.search(kind, vector, k, None if flt.is_empty() else flt, with_vectors=True)
+    def fetch(self, kind: EntityKind, found: list[Found]) -> list[Candidate]:
+        """Candidates with vectors and the payload keys downstream stages read, in ``found`` order."""
+        if not found:
+            return []
+        got = self.store.get_compact(kind, [i for i, _, _ in found], payload_fields=self.fields, with_vectors=True)
+        row = {entity_id: n for n, entity_id in enumerate(got.ids)}
+        return [_candidate(got, row[i], score, tier) for i, score, tier in found if i in row]
+
+    def _search(self, kind: EntityKind, vector: list[float], k: int, flt: Filter) -> CompactHits:
+        return self.store.search_compact(kind, vector, k, None if flt.is_empty() else flt, payload_fields=())
 
     def ready(self) -> dict[str, int]:
         """Live documents per kind; raises if the store cannot be reached."""
         return {kind.value: self.store.count(kind) for kind in EntityKind}
 
 
-def _merge(tiers: list[list[Hit]], k: int) -> list[tuple[Hit, int]]:
+def _candidate(got: CompactHits, row: int, score: float, tier: int) -> Candidate:
+    """Built without re-validation: the store already returned checked values."""
+    return Candidate.model_construct(id=got.ids[row], version=int(got.versions[row]), retrieval_score=score,
+                                     tier=tier, payload=got.payloads[row], vector=got.vector_bytes(row))
+
+
+def _merge(tiers: list[CompactHits], k: int) -> list[Found]:
     """Stricter tiers first; a hit keeps the first tier it appeared in; at most ``k``."""
     seen: set[str] = set()
-    out: list[tuple[Hit, int]] = []
+    out: list[Found] = []
     for tier, hits in enumerate(tiers):
-        for hit in hits:
-            if hit.id not in seen:
-                seen.add(hit.id)
-                out.append((hit, tier))
+        for entity_id, score in zip(hits.ids, hits.scores.tolist()):
+            if entity_id not in seen:
+                seen.add(entity_id)
+                out.append((entity_id, score, tier))
     return out[:k]

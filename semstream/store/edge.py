@@ -14,6 +14,10 @@ power loss; ``close()`` and ``flush()`` flush too.
 whole run (tens of seconds at 50k points), stalling every thread of the owning process: call it
 off the hot path (at start-up after a bulk load, or in a quiet period). Until it runs, search is
 exact over plain segments, which stays fast at tens of thousands of points.
+
+Reads: a search asking for no payload (``payload_fields=()``) reads none at all and takes entity
+ids and versions from the in-process :class:`PointDirectory` (``edge_ids.py``); any other
+selection reads the payload keys asked for plus the store keys.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from semstream.errors import SemstreamError
 from semstream.ids import point_id
 from semstream.schemas import Document, EntityKind, Hit
 from semstream.store import points
+from semstream.store.compact import CompactHits, check_fields
+from semstream.store.edge_ids import PointDirectory
 from semstream.store.exceptions import CollectionMissing, StoreClosed, StoreError, StoreLocked
 from semstream.store.filters import Condition, Filter, Match, MatchAny
 from semstream.store.protocol import DELETED_KEY, ENTITY_ID_KEY, VERSION_KEY, WriteResult
@@ -58,6 +64,7 @@ class EdgeStore:
         self._shards: dict[EntityKind, qe.EdgeShard] = {}
         self._dims: dict[EntityKind, int] = {}
         self._mutex = threading.RLock()
+        self._directory = PointDirectory(self._mutex)
 
     def __repr__(self) -> str:
         return f"EdgeStore(root={str(self.root)!r}, exact={self.exact})"
@@ -132,6 +139,14 @@ class EdgeStore:
         points.validate(docs, dim)
         stored = self._versions(shard, kind, {d.id for d in docs})
         winners, result = points.plan_writes(docs, stored)
+        try:
+            self._write(kind, shard, winners, dim)
+        except BaseException:
+            self._directory.forget(kind)  # some groups may be in, some not: rebuild on next use
+            raise
+        return result
+
+    def _write(self, kind: EntityKind, shard: qe.EdgeShard, winners: list[Document], dim: int) -> None:
         with _engine_errors(f"writing to {kind.collection}"):
             for version, group in points.by_version(winners).items():
                 batch = [_point(kind, d, dim) for d in group]
@@ -140,9 +155,9 @@ class EdgeStore:
                 # contract tests). The read above makes the counts exact, the condition keeps
                 # the guard in the engine itself.
                 shard.update(qe.UpdateOperation.upsert_points(batch, condition=_older_than(version)))
+                self._directory.record(kind, group)
             if self._sync and winners:
                 shard.flush()
-        return result
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -153,31 +168,58 @@ class EdgeStore:
         limit: int,
         flt: Filter | None = None,
         with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[Hit]:
+        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()
+
+    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self.get_compact(kind, ids, payload_fields).to_hits()
+
+    def search_compact(
+        self,
+        kind: EntityKind,
+        vector: Sequence[float],
+        limit: int,
+        flt: Filter | None = None,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
+    ) -> CompactHits:
+        fields = check_fields(payload_fields)
         shard = self._loaded(kind)
         if shard is None or limit <= 0:
-            return []
+            return CompactHits.empty(with_vectors)
         request = qe.QueryRequest(
             limit=limit,
             query=qe.Query.Nearest([float(x) for x in vector]),
             filter=live_filter(flt),
-            with_payload=True,
+            with_payload=_selector(fields),
             with_vector=with_vectors,
             params=qe.SearchParams(exact=True) if self.exact else None,
         )
         with _engine_errors(f"searching {kind.collection}"):
             found = shard.query(request)
-        return [points.to_hit(p.payload, p.score, p.vector if with_vectors else None)
-                for p in found if points.is_live(p.payload)]
+            if fields != ():
+                return points.compact_scored(found, fields, with_vectors)
+            entries = self._directory.resolve(kind, shard, [p.id for p in found])
+        kept = [(p, e) for p, e in zip(found, entries) if e is not None]
+        rows = ((e[0], p.score, e[1], {}) for p, e in kept)
+        return CompactHits.build(rows, [p.vector for p, _ in kept] if with_vectors else None)
 
-    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
+    def get_compact(
+        self,
+        kind: EntityKind,
+        ids: Sequence[str],
+        payload_fields: Sequence[str] | None = None,
+        with_vectors: bool = True,
+    ) -> CompactHits:
+        fields = check_fields(payload_fields)
         shard = self._loaded(kind)
         if shard is None or not ids:
-            return []
+            return CompactHits.empty(with_vectors)
         with _engine_errors(f"reading {kind.collection}"):
-            records = shard.retrieve([point_id(kind, i) for i in dict.fromkeys(ids)], True, True)
-        live = {r.payload[ENTITY_ID_KEY]: r for r in records if points.is_live(r.payload)}
-        return [points.to_hit(live[i].payload, 0.0, live[i].vector) for i in ids if i in live]
+            records = shard.retrieve([point_id(kind, i) for i in dict.fromkeys(ids)], _selector(fields, store_keys=True),
+                                     with_vectors)
+        return points.compact_records(records, ids, fields, with_vectors)
 
     def count(self, kind: EntityKind) -> int:
         shard = self._loaded(kind)
@@ -273,6 +315,19 @@ def _engine_errors(what: str) -> Iterator[None]:
         raise
     except Exception as e:
         raise StoreError(f"Qdrant Edge failed {what}: {e}") from e
+
+
+def _selector(fields: tuple[str, ...] | None, store_keys: bool = False) -> Any:
+    """What to read of each point's payload: everything, nothing (``()`` in a search) or some keys.
+
+    A search reading any key reads the store keys too (the engine decodes the whole payload
+    either way); one reading none resolves ids through the point directory.
+    """
+    if fields is None:
+        return True
+    if not fields and not store_keys:
+        return False
+    return qe.PayloadSelector.Include(points.read_keys(fields))
 
 
 def _point(kind: EntityKind, doc: Document, dim: int) -> qe.Point:

@@ -1,7 +1,8 @@
 """In-memory twin of the vector stores: exact cosine search, the reference write semantics.
 
 Like the Qdrant adapters it stores vectors unit-normalised (cosine collections do) and returns
-``_id`` (and ``_event_time`` when known) in hit payloads.
+``_id`` (and ``_event_time`` when known) in hit payloads. It is the reference: its compact reads
+are its list reads turned into columns.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from semstream.schemas import Document, EntityKind, Hit
+from semstream.store.compact import CompactHits, check_fields, select
 from semstream.store.filters import Filter, filter_holds
 from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY, WriteResult
 
@@ -45,7 +47,9 @@ class MemoryStore:
         limit: int,
         flt: Filter | None = None,
         with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[Hit]:
+        fields = check_fields(payload_fields)
         live = [d for d in self._live(kind) if filter_holds(flt, d.payload)]
         if not live or limit <= 0:
             return []
@@ -53,11 +57,32 @@ class MemoryStore:
         query = np.asarray(vector, dtype=np.float32)
         scores = _normalise(matrix) @ _normalise(query[None, :])[0]
         order = np.argsort(-scores, kind="stable")[:limit]
-        return [_hit(live[i], float(scores[i]), with_vectors) for i in order]
+        return [_hit(live[i], float(scores[i]), with_vectors, fields) for i in order]
 
-    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
+    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        fields = check_fields(payload_fields)
         docs = self._docs[kind]
-        return [_hit(docs[i], 0.0, True) for i in ids if i in docs and not docs[i].deleted]
+        return [_hit(docs[i], 0.0, True, fields) for i in ids if i in docs and not docs[i].deleted]
+
+    def search_compact(
+        self,
+        kind: EntityKind,
+        vector: Sequence[float],
+        limit: int,
+        flt: Filter | None = None,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
+    ) -> CompactHits:
+        return CompactHits.from_hits(self.search(kind, vector, limit, flt, with_vectors, payload_fields), with_vectors)
+
+    def get_compact(
+        self,
+        kind: EntityKind,
+        ids: Sequence[str],
+        payload_fields: Sequence[str] | None = None,
+        with_vectors: bool = True,
+    ) -> CompactHits:
+        return CompactHits.from_hits(self.get(kind, ids, payload_fields), with_vectors)
 
     def count(self, kind: EntityKind) -> int:
         return sum(1 for _ in self._live(kind))
@@ -87,9 +112,9 @@ def _stored(doc: Document) -> Document:
     return doc.model_copy(update={"vector": (vector / norm).tolist()}) if norm > 0 else doc
 
 
-def _hit(doc: Document, score: float, with_vector: bool) -> Hit:
+def _hit(doc: Document, score: float, with_vector: bool, fields: tuple[str, ...] | None) -> Hit:
     payload = {**doc.payload, ENTITY_ID_KEY: doc.id}
     if doc.event_time is not None:
         payload[EVENT_TIME_KEY] = doc.event_time
-    return Hit(id=doc.id, score=score, version=doc.version, payload=payload,
+    return Hit(id=doc.id, score=score, version=doc.version, payload=select(payload, fields, frozenset()),
                vector=doc.vector if with_vector else None)

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from semstream.errors import StoreError
-from semstream.schemas import Document, EntityKind, Hit
+from semstream.schemas import Document, EntityKind
+from semstream.store.compact import CompactHits, select
 from semstream.store.fields import FILTER_FIELDS, IndexType
 from semstream.store.protocol import DELETED_KEY, ENTITY_ID_KEY, EVENT_TIME_KEY, VERSION_KEY, WriteResult
 
@@ -99,11 +100,27 @@ def is_live(payload: Mapping[str, Any] | None) -> bool:
     return bool(payload) and payload.get(DELETED_KEY) is not True and ENTITY_ID_KEY in payload
 
 
-def to_hit(payload: Mapping[str, Any], score: float, vector: Any) -> Hit:
-    """A hit from a stored payload (the caller has checked :func:`is_live`)."""
-    visible = {k: v for k, v in payload.items() if k not in HIDDEN_KEYS}
-    return Hit(id=payload[ENTITY_ID_KEY], score=score, version=int(payload.get(VERSION_KEY, 0)),
-               payload=visible, vector=list(vector) if vector is not None else None)
+def read_keys(fields: tuple[str, ...] | None) -> list[str] | None:
+    """Payload keys to read for a selection: the asked ones plus the store keys a hit is built from."""
+    return None if fields is None else [*dict.fromkeys([*fields, ENTITY_ID_KEY, VERSION_KEY, DELETED_KEY])]
+
+
+def compact_scored(found: Iterable[Any], fields: tuple[str, ...] | None, with_vectors: bool) -> CompactHits:
+    """Columns from engine search results (each with ``payload``, ``score``, ``vector``); tombstones dropped."""
+    live = [p for p in found if is_live(p.payload)]
+    rows = ((p.payload[ENTITY_ID_KEY], p.score, int(p.payload.get(VERSION_KEY, 0)),
+             select(p.payload, fields, HIDDEN_KEYS)) for p in live)
+    return CompactHits.build(rows, [p.vector for p in live] if with_vectors else None)
+
+
+def compact_records(records: Iterable[Any], ids: Sequence[str], fields: tuple[str, ...] | None,
+                    with_vectors: bool) -> CompactHits:
+    """Columns from engine records, in the order of ``ids`` (missing and deleted ones left out)."""
+    live = {r.payload[ENTITY_ID_KEY]: r for r in records if is_live(r.payload)}
+    found = [live[i] for i in ids if i in live]
+    rows = ((r.payload[ENTITY_ID_KEY], 0.0, int(r.payload.get(VERSION_KEY, 0)),
+             select(r.payload, fields, HIDDEN_KEYS)) for r in found)
+    return CompactHits.build(rows, [r.vector for r in found] if with_vectors else None)
 
 
 def stored_version(payload: Mapping[str, Any] | None) -> tuple[str, int] | None:

@@ -30,6 +30,7 @@ from semstream.errors import SemstreamError
 from semstream.ids import point_id
 from semstream.schemas import Document, EntityKind, Hit
 from semstream.store import points
+from semstream.store.compact import CompactHits, check_fields
 from semstream.store.exceptions import CollectionMissing, StoreError, StoreUnavailable
 from semstream.store.filters import Condition, Filter, Match, MatchAny
 from semstream.store.protocol import DELETED_KEY, ENTITY_ID_KEY, VERSION_KEY, WriteResult
@@ -157,28 +158,50 @@ class QdrantServerStore:
         limit: int,
         flt: Filter | None = None,
         with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[Hit]:
+        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()
+
+    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self.get_compact(kind, ids, payload_fields).to_hits()
+
+    def search_compact(
+        self,
+        kind: EntityKind,
+        vector: Sequence[float],
+        limit: int,
+        flt: Filter | None = None,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
+    ) -> CompactHits:
+        fields = check_fields(payload_fields)
         if limit <= 0 or not self._exists(kind):
-            return []
+            return CompactHits.empty(with_vectors)
         with self._reading(), self._errors(f"searching {kind.collection!r}"):
             response = self._client.query_points(
                 kind.collection,
                 query=[float(x) for x in vector],
                 query_filter=live_filter(flt),
                 limit=limit,
-                with_payload=True,
+                with_payload=points.read_keys(fields) or True,  # the server reads only the keys named
                 with_vectors=with_vectors,
                 search_params=m.SearchParams(exact=True) if self._exact and not self._local else None,
             )
-        return [points.to_hit(p.payload, p.score, p.vector if with_vectors else None)
-                for p in response.points if points.is_live(p.payload)]
+        return points.compact_scored(response.points, fields, with_vectors)
 
-    def get(self, kind: EntityKind, ids: Sequence[str]) -> list[Hit]:
+    def get_compact(
+        self,
+        kind: EntityKind,
+        ids: Sequence[str],
+        payload_fields: Sequence[str] | None = None,
+        with_vectors: bool = True,
+    ) -> CompactHits:
+        fields = check_fields(payload_fields)
         if not ids or not self._exists(kind):
-            return []
-        records = self._retrieve(kind, set(ids), with_payload=True, with_vectors=True)
-        live = {r.payload[ENTITY_ID_KEY]: r for r in records if points.is_live(r.payload)}
-        return [points.to_hit(live[i].payload, 0.0, live[i].vector) for i in ids if i in live]
+            return CompactHits.empty(with_vectors)
+        records = self._retrieve(kind, set(ids), with_payload=points.read_keys(fields) or True,
+                                 with_vectors=with_vectors)
+        return points.compact_records(records, ids, fields, with_vectors)
 
     def count(self, kind: EntityKind) -> int:
         if not self._exists(kind):

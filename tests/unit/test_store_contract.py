@@ -342,6 +342,75 @@ def test_mixed_kind_batch_goes_to_the_right_collections(store: VectorStore) -> N
     assert store.count(JOB) == 1 and store.count(PROFILE) == 1
 
 
+# --- payload selection and compact reads -------------------------------------------------------
+
+
+def _selection_corpus(store: VectorStore) -> None:
+    store.apply([doc(f"s{i}", i + 1, seed=i, title=f"T{i}", description="long " * 50, skills=["a"])
+                 for i in range(12)] + [tomb("s3", 99)])
+
+
+@pytest.mark.parametrize("fields", [None, ("title", "skills", "absent"), ("_id",), ()], ids=str)
+def test_search_returns_only_the_payload_keys_asked_for(store: VectorStore, fields: tuple[str, ...] | None) -> None:
+    _selection_corpus(store)
+    full = store.search(JOB, vec(5), 8)
+    picked = store.search(JOB, vec(5), 8, payload_fields=fields, with_vectors=True)
+    assert [(h.id, h.version) for h in picked] == [(h.id, h.version) for h in full]
+    np.testing.assert_allclose([h.score for h in picked], [h.score for h in full], atol=1e-6)
+    for narrow, wide in zip(picked, full):
+        expected = wide.payload if fields is None else {k: wide.payload[k] for k in fields if k in wide.payload}
+        assert narrow.payload == expected
+        assert "_version" not in narrow.payload and "_deleted" not in narrow.payload
+        np.testing.assert_allclose(narrow.vector, vec(int(narrow.id[1:])), atol=1e-5)
+    assert "s3" not in {h.id for h in picked}
+
+
+@pytest.mark.parametrize("fields", [None, ("title",), ()], ids=str)
+def test_get_returns_only_the_payload_keys_asked_for(store: VectorStore, fields: tuple[str, ...] | None) -> None:
+    _selection_corpus(store)
+    hits = store.get(JOB, ["s5", "s3", "nope", "s1"], payload_fields=fields)
+    assert [(h.id, h.version) for h in hits] == [("s5", 6), ("s1", 2)]
+    full = {"title": "T5", "description": "long " * 50, "skills": ["a"], "_id": "s5"}
+    assert hits[0].payload == (full if fields is None else {k: full[k] for k in fields})
+    np.testing.assert_allclose(hits[1].vector, vec(1), atol=1e-5)
+
+
+def test_compact_reads_match_the_list_reads(store: VectorStore) -> None:
+    _selection_corpus(store)
+    flt = Filter(must_not=[Match(field="title", value="T0")])
+    listed = store.search(JOB, vec(7), 6, flt, with_vectors=True, payload_fields=("title",))
+    compact = store.search_compact(JOB, vec(7), 6, flt, with_vectors=True, payload_fields=("title",))
+    assert len(compact) == 6 and compact.ids == [h.id for h in listed]
+    assert compact.versions.tolist() == [h.version for h in listed]
+    assert compact.payloads == [h.payload for h in listed]
+    assert compact.vectors is not None and compact.vectors.dtype == np.float32 and compact.vectors.shape == (6, DIM)
+    np.testing.assert_allclose(compact.scores, [h.score for h in listed], atol=1e-6)
+    np.testing.assert_allclose(np.frombuffer(compact.vector_bytes(2), dtype="<f4"), listed[2].vector, atol=1e-6)
+    rebuilt = compact.to_hits()
+    assert [(h.id, h.version, h.payload) for h in rebuilt] == [(h.id, h.version, h.payload) for h in listed]
+    got = store.get_compact(JOB, ["s2", "s3", "s9"], payload_fields=(), with_vectors=False)
+    assert (got.ids, got.versions.tolist(), got.payloads, got.vectors) == (["s2", "s9"], [3, 10], [{}, {}], None)
+    assert store.search_compact(JOB, vec(1), 0).ids == [] and store.get_compact(JOB, []).ids == []
+    empty = store.search_compact(PROFILE, vec(1), 5, with_vectors=True)
+    assert len(empty) == 0 and empty.to_hits() == []
+
+
+def test_a_string_is_not_a_field_list(store: VectorStore) -> None:
+    store.apply([doc("a", 1, seed=1, title="A")])
+    with pytest.raises(StoreError, match="'title'"):
+        store.search(JOB, vec(1), 3, payload_fields="title")
+
+
+def test_id_only_search_follows_updates_and_deletes(store: VectorStore) -> None:
+    store.apply([doc(f"u{i}", 1, seed=i) for i in range(10)])
+    assert {h.id: h.version for h in store.search(JOB, vec(0), 20, payload_fields=())} == {f"u{i}": 1 for i in range(10)}
+    store.apply([doc("u1", 5, seed=1), tomb("u2", 2), doc("u3", 1, seed=3), doc("new", 7, seed=11)])
+    found = {h.id: h.version for h in store.search(JOB, vec(0), 20, payload_fields=())}
+    assert found == {**{f"u{i}": 1 for i in range(10) if i != 2}, "u1": 5, "new": 7}
+    store.apply([doc("u2", 3, seed=2)])
+    assert {h.id: h.version for h in store.search(JOB, vec(2), 1, payload_fields=())} == {"u2": 3}
+
+
 # --- adapter-specific -------------------------------------------------------------------------
 
 QDRANT_ADAPTERS = ["qdrant-local", "edge"]
@@ -482,3 +551,37 @@ def _open(name: str, tmp_path: Path, exact: bool = False) -> VectorStore:
                                                                                         exact=exact)
     s.ensure_collection(JOB, DIM)
     return s
+
+
+def test_edge_id_only_search_after_reopen_and_after_a_failed_write(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "edge"
+    with EdgeStore(root) as s:
+        s.ensure_collection(JOB, DIM)
+        s.apply([doc(f"p{i}", i + 1, seed=i) for i in range(30)] + [tomb("p4", 50)])
+    with EdgeStore(root) as s:  # the point directory is rebuilt from the shard
+        hits = s.search(JOB, vec(0), 100, payload_fields=())
+        assert {h.id: h.version for h in hits} == {f"p{i}": i + 1 for i in range(30) if i != 4}
+        monkeypatch.setitem(s._shards, JOB, _FailingSecondUpdate(s._shards[JOB]))
+        with pytest.raises(StoreError, match="disk full"):
+            s.apply([doc("p0", 60, seed=0), doc("p1", 61, seed=1)])
+        monkeypatch.undo()
+        found = {h.id: h.version for h in s.search(JOB, vec(0), 100, payload_fields=())}
+        assert found == {**{f"p{i}": i + 1 for i in range(30) if i != 4}, **s.versions(JOB, ["p0", "p1"])}
+        assert s.versions(JOB, ["p0"]) == {"p0": 60}
+
+
+class _FailingSecondUpdate:
+    """The engine below the store: its second update fails (the first version group lands)."""
+
+    def __init__(self, shard: object) -> None:
+        self._shard, self._calls = shard, 0
+
+    def update(self, operation: object) -> None:
+        self._calls += 1
+        if self._calls == 2:
+            raise RuntimeError("disk full")
+        self._shard.update(operation)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._shard, name)
