@@ -117,6 +117,7 @@ class Paths:
     """QU off and QU on over one index, through the serving stages' plain classes."""
 
     def __init__(self, store: MemoryStore, embedder: Embedder, qu: Any, now: datetime | None, k: int = 10) -> None:
+        self.store = store
         self.retrieval = RetrievalService(store, embedder)
         self.understanding = UnderstandingService(AsOf(qu, now))
         self.k = k
@@ -134,6 +135,10 @@ class Paths:
         info = {"rewrite": u.retrieval_text(), "filter": u.flt.model_dump(exclude_defaults=True),
                 "relaxed": r.relaxed, "strict_in_top_k": strict}
         return r.candidates, info
+
+    def payloads(self, kind: EntityKind, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Whole stored payloads (without ``_`` keys): the judge reads these, whatever retrieval ships."""
+        return {h.id: clean_payload(h.payload) for h in self.store.get(kind, list(ids))}
 
 
 # --- judging -----------------------------------------------------------------------------------
@@ -232,7 +237,7 @@ def evaluate_queries(kind: EntityKind, queries: Sequence[NLQuery], paths: Paths,
     for q in queries:
         off = paths.off(kind, q.text, pool_depth)
         on, info = paths.on(kind, q.text, pool_depth)
-        payloads = {c.id: clean_payload(c.payload) for c in itertools.chain(off, on)}
+        payloads = paths.payloads(kind, list(dict.fromkeys(c.id for c in itertools.chain(off, on))))
         graded = {i: grade(judge, q, kind, p) for i, p in payloads.items()}
         grades = {i: g for i, (g, _) in graded.items()}
         ranked = {"qu_off": [c.id for c in off][: paths.k], "qu_on": [c.id for c in on][: paths.k]}
