@@ -28,7 +28,7 @@ from semstream.deployments.logs import configure_logging
 from semstream.deployments.metrics import CACHE_HITS, CACHE_REQUESTS, RANK_DEGRADED, RANK_DEPTH, RANK_DEPTH_CHANGES, \
     RANK_ITEMS, RANK_PRESSURE, RANKER_BATCH, STAGE_LATENCY, RankingMetrics
 from semstream.deployments.ranking import RankingService
-from semstream.deployments.retrieval import RetrievalService
+from semstream.deployments.retrieval import CANDIDATE_FIELDS, RetrievalService
 from semstream.deployments.search import SearchService
 from semstream.deployments.security import EdgePolicy
 from semstream.deployments.stages import Ranked, RankRequest, Retrieved, RetrieveRequest, Understanding, \
@@ -90,7 +90,8 @@ class RetrievalDeployment:
     def __init__(self, settings: Settings, make_store: Callable[[Settings], Any] = factories.serving_store,
                  make_embedder: Callable[[Settings], Any] = factories.serving_embedder) -> None:
         configure_logging(settings.log_level)
-        self.service = RetrievalService(make_store(settings), make_embedder(settings))
+        self.service = RetrievalService(make_store(settings), make_embedder(settings), CANDIDATE_FIELDS,
+                                        text_chars=settings.serve_candidate_text_chars)
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
         return self.service.retrieve(req)

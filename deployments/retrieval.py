@@ -4,8 +4,11 @@ Two reads per request, so the K≈1000 candidates cost ids and scores only:
 
 1. each filter tier searches the top K without any payload or vector (ids, scores, versions);
 2. the best ``ship`` of the merged tiers (the most the ranker may score) are fetched by id with
-   their vectors and the payload keys ranking and display read (``CANDIDATE_FIELDS``): the item
-   text the ranker renders (full-text and summary variants) and the fields of an answer item.
+   their vectors and, in serving, only the payload keys ranking and display read
+   (``CANDIDATE_FIELDS``): the item text the ranker renders (full-text and summary variants) and
+   the fields of an answer item. Offline callers (evaluation) keep whole payloads by default.
+   Long texts are cut to ``text_chars`` (``serve_candidate_text_chars``): the ranker reads at most
+   its prompt's ``max_item_chars`` of an item, the answer a 240-character snippet.
 
 With a store behind the index-owner actor both reads travel as ``CompactHits`` columns. A
 candidate deleted between the two reads is dropped; ``total`` still counts it.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from semstream.models.embedder import Embedder
 from semstream.models.summary import SUMMARY_KEY
@@ -33,16 +38,20 @@ log = logging.getLogger(__name__)
 RANK_FIELDS = ("title", "company", "location", "remote", "employment_type", "seniority", "headline",
                "current_title", "current_company", "skills", "description", "summary", SUMMARY_KEY)
 CANDIDATE_FIELDS = tuple(dict.fromkeys(RANK_FIELDS + DISPLAY_FIELDS))
+LONG_TEXT_FIELDS = ("description", "summary")
 
 Found = tuple[str, float, int]  # (entity id, retrieval score, tier)
 
 
 class RetrievalService:
-    def __init__(self, store: VectorStore, embedder: Embedder, full_payloads: bool = False) -> None:
-        """``full_payloads`` ships whole payloads instead of ``CANDIDATE_FIELDS`` (for comparison)."""
+    def __init__(self, store: VectorStore, embedder: Embedder, payload_fields: Sequence[str] | None = None,
+                 text_chars: int | None = None) -> None:
+        """``payload_fields``: the keys candidates carry (None = whole payloads; serving passes
+        ``CANDIDATE_FIELDS``); ``text_chars``: long texts are cut to this length (None = whole)."""
         self.store = store
         self.embedder = embedder
-        self.fields: tuple[str, ...] | None = None if full_payloads else CANDIDATE_FIELDS
+        self.fields = None if payload_fields is None else tuple(payload_fields)
+        self.text_chars = text_chars
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
         """Hits for the full filter first, then hits found after each relaxation step (tiers)."""
@@ -70,7 +79,7 @@ class RetrievalService:
             return []
         got = self.store.get_compact(kind, [i for i, _, _ in found], payload_fields=self.fields, with_vectors=True)
         row = {entity_id: n for n, entity_id in enumerate(got.ids)}
-        return [_candidate(got, row[i], score, tier) for i, score, tier in found if i in row]
+        return [_candidate(got, row[i], score, tier, self.text_chars) for i, score, tier in found if i in row]
 
     def _search(self, kind: EntityKind, vector: list[float], k: int, flt: Filter) -> CompactHits:
         return self.store.search_compact(kind, vector, k, None if flt.is_empty() else flt, payload_fields=())
@@ -80,10 +89,16 @@ class RetrievalService:
         return {kind.value: self.store.count(kind) for kind in EntityKind}
 
 
-def _candidate(got: CompactHits, row: int, score: float, tier: int) -> Candidate:
+def _candidate(got: CompactHits, row: int, score: float, tier: int, text_chars: int | None) -> Candidate:
     """Built without re-validation: the store already returned checked values."""
+    payload = got.payloads[row] if text_chars is None else _cut(got.payloads[row], text_chars)
     return Candidate.model_construct(id=got.ids[row], version=int(got.versions[row]), retrieval_score=score,
-                                     tier=tier, payload=got.payloads[row], vector=got.vector_bytes(row))
+                                     tier=tier, payload=payload, vector=got.vector_bytes(row))
+
+
+def _cut(payload: dict[str, Any], chars: int) -> dict[str, Any]:
+    long = [k for k in LONG_TEXT_FIELDS if isinstance(payload.get(k), str) and len(payload[k]) > chars]
+    return {**payload, **{k: payload[k][:chars] for k in long}} if long else payload
 
 
 def _merge(tiers: list[CompactHits], k: int) -> list[Found]:

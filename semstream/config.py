@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     serve_retrieve_k: int = Field(1000, ge=1, le=1000, description="Candidates retrieval fetches per query (K).")
     serve_rank_depth: int = Field(250, ge=1, le=1000, description="Candidates the ranker scores at normal load (N).")
     serve_rank_depth_low: int = Field(130, ge=1, le=1000, description="N under load, chosen by the depth controller.")
+    serve_candidate_text_chars: int = Field(
+        2000, ge=500, description="Long texts (description, summary) of candidates handed to ranking are cut to this "
+        "many characters; keep it at least the ranker prompt's max_item_chars."
+    )
     serve_rank_deadline_ms: int = Field(
         500, ge=1, le=60_000, description="Ranking budget per request; past it the answer keeps retrieval order."
     )

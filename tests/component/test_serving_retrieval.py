@@ -74,21 +74,22 @@ def _full(store: VectorStore, kind: EntityKind, c: Candidate) -> Candidate:
 
 @pytest.mark.parametrize("kind", [JOB, PROFILE])
 def test_candidates_carry_everything_ranking_and_display_read(store: VectorStore, kind: EntityKind) -> None:
-    r = RetrievalService(store, HashEmbedder()).retrieve(_request(kind, ship=4))
+    r = RetrievalService(store, HashEmbedder(), CANDIDATE_FIELDS, text_chars=1000).retrieve(_request(kind, ship=4))
     assert len(r.candidates) == 4 and r.total == (12 if kind is JOB else 6)
     for c in r.candidates:
         full = _full(store, kind, c)
         assert set(c.payload) <= set(CANDIDATE_FIELDS) and SUMMARY_KEY in c.payload
-        assert item_text(kind, c.payload) == item_text(kind, full.payload)  # the ranker's full-text input
-        assert item_text(kind, c.payload, 2000) == item_text(kind, full.payload, 2000)
+        body = "description" if kind is JOB else "summary"
+        assert c.payload[body] == full.payload[body][:1000] and len(full.payload[body]) > 1000
+        assert item_text(kind, c.payload, 1000) == item_text(kind, full.payload, 1000)  # a cut prompt
         assert c.payload[SUMMARY_KEY] == full.payload[SUMMARY_KEY]  # the summarised ranker's input
         assert result_item(c, 1, 0.5) == result_item(full, 1, 0.5)
         assert not {"internal_note", "company_key", "_id", "_event_time"} & set(c.payload)
         assert {"company_key", "_id", "_event_time"} <= set(full.payload)
 
 
-def test_full_payloads_flag_ships_whole_payloads(store: VectorStore) -> None:
-    r = RetrievalService(store, HashEmbedder(), full_payloads=True).retrieve(_request(JOB, ship=3))
+def test_by_default_candidates_carry_whole_payloads(store: VectorStore) -> None:
+    r = RetrievalService(store, HashEmbedder()).retrieve(_request(JOB, ship=3))
     assert all(c.payload == _full(store, JOB, c).payload for c in r.candidates)
     assert all("internal_note" in c.payload for c in r.candidates)
 
