@@ -48,7 +48,7 @@ def test_actor_killed_mid_batch_loses_nothing(stack_settings, index_owner):
     from semstream.actors.pool import IngestPool
 
     settings = stack_settings.model_copy(update={"ingest_batch_size": 48})  # long batches: a wide window
-    events, poison = scenario(n=60, seed=5)
+    events, poison = scenario(n=40, seed=5)
     want = expected(events)
     store = ActorStoreClient(index_owner)
     pool = IngestPool(settings, size=2)
@@ -59,7 +59,7 @@ def test_actor_killed_mid_batch_loses_nothing(stack_settings, index_owner):
         killed_at = time.time()
         wait_for(lambda: victim in pool.check() or pool.restarts > 0, 30, "the pool to restart the member")
         restarted_s = time.time() - killed_at
-        wait_for(_converged(store, pool, job_ids(0, 60), want), 180, "the index to converge")
+        wait_for(_converged(store, pool, job_ids(0, 40), want), 180, "the index to converge")
         converged_s = time.time() - killed_at
     finally:
         pool.stop()
@@ -174,7 +174,7 @@ def test_broker_restart_reports_what_it_lost_and_ingest_carries_on(broker, stack
         wait_for(_converged(store, pool, job_ids(0, 30), expected(before)), 120, "the events before the restart")
         assert not producer.send(unconsumed, batch=10).failed
         broker.stop()
-        lost = producer.send(during, batch=15)           # broker down: every flush must fail
+        lost = producer.send(during, batch=len(during))  # broker down: the flush must fail
         broker.start()
         restarted_at = time.time()
         ensure_topics(bootstrap_servers(stack_settings), stack_settings)

@@ -44,7 +44,7 @@ def test_restart_on_the_same_data_dir_keeps_the_index_and_ignores_replays(tmp_pa
     from semstream.actors.index_client import ActorStoreClient
 
     settings = _settings(tmp_path)
-    events, _ = scenario(n=40, seed=21)
+    events, _ = scenario(n=24, seed=21)
     want = expected(events)
     ids = job_ids(0, 60)
     stack = _started(settings)
@@ -63,7 +63,7 @@ def test_restart_on_the_same_data_dir_keeps_the_index_and_ignores_replays(tmp_pa
         produce(settings, events)                       # everything again, as producers would after a restart
         wait_for(lambda: consumed(stack.pool) >= len(events), 180, "the replay to be consumed")
         replay = stack.pool.stats()[0]
-        new = [job_event(i, 50) for i in range(0, 40, 4)] + [job_event(i, 1) for i in range(40, 60)]
+        new = [job_event(i, 50) for i in range(0, 24, 4)] + [job_event(i, 1) for i in range(40, 60)]
         produce(settings, new)
         wait_for(lambda: indexed(store, ids) == expected(events + new), 120, "the new events")
         count = store.count(EntityKind.JOB)

@@ -87,7 +87,7 @@ def test_lost_node_member_restarts_on_the_head_and_index_ends_right(cluster, sta
     node_b = cluster.add_node(num_cpus=2, resources={"node_b": 1})
     cluster.wait_for_nodes()
     head_id, b_id = _node_ids()
-    events, poison = scenario(n=80, seed=41)
+    events, poison = scenario(n=40, seed=41)
     want = expected(events)
     store = ActorStoreClient.for_settings(stack_settings)
     pool = IngestPool(stack_settings, size=2, placement=_affinity((head_id, b_id)))
@@ -99,7 +99,7 @@ def test_lost_node_member_restarts_on_the_head_and_index_ends_right(cluster, sta
         cluster.remove_node(node_b, allow_graceful=False)
         lost_at = time.time()
         restarted_s = wait_for(lambda: _running_on(pool, 1) == head_id, 120, "member 1 to run on the head again")
-        converged_s = wait_for(lambda: indexed(store, job_ids(0, 80)) == want, 180, "the index to converge")
+        converged_s = wait_for(lambda: indexed(store, job_ids(0, 40)) == want, 180, "the index to converge")
         converged_s += restarted_s
         count = store.count(EntityKind.JOB)
     finally:
