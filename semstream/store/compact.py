@@ -27,7 +27,7 @@ from semstream.schemas import Hit
 PayloadFields = Sequence[str] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompactHits:
     """Hits as columns, best first for a search, request order for a get."""
 
