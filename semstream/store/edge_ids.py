@@ -40,8 +40,13 @@ class PointDirectory:
     def record(self, kind: EntityKind, docs: Iterable[Document]) -> None:
         """Documents the engine has just accepted (the caller holds the write lock)."""
         entries = self._maps.get(kind)
-        if entries is not None:
-            entries.update((uuid.UUID(point_id(kind, d.id)), (d.id, d.version)) for d in docs)
+        if entries is None:
+            return
+        for doc in docs:  # the engine's own condition: a stored point is replaced only by a newer version
+            key = uuid.UUID(point_id(kind, doc.id))
+            current = entries.get(key)
+            if current is None or current[1] < doc.version:
+                entries[key] = (doc.id, doc.version)
 
     def forget(self, kind: EntityKind) -> None:
         """Drop the directory of ``kind`` (after a failed write); the next lookup rebuilds it."""

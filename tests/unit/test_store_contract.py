@@ -444,16 +444,19 @@ def test_engine_condition_alone_blocks_stale_writes(name: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """If another writer got in between the version read and the write, the engine still refuses."""
     with _open(name, tmp_path) as s:
-        s.apply([doc("a", 5, seed=1, title="v5"), tomb("gone", 5)])
+        s.apply([doc("a", 5, seed=1, title="v5"), tomb("gone", 5), doc("b", 7, seed=5)])
+        assert {h.id for h in s.search(JOB, vec(1), 5, payload_fields=())} == {"a", "b"}  # Edge: directory built
         monkeypatch.setattr(s, "_versions", lambda *args: {})  # the read saw nothing stored
         s.apply([doc("a", 4, seed=2, title="v4"), doc("a", 5, seed=3, title="v5b"), doc("gone", 3, seed=2),
-                 doc("fresh", 1, seed=4)])
+                 doc("fresh", 1, seed=4), doc("b", 6, seed=6)])
         monkeypatch.undo()
         (hit,) = s.get(JOB, ["a"])
         assert (hit.version, hit.payload["title"]) == (5, "v5")
         np.testing.assert_allclose(hit.vector, vec(1), atol=1e-5)
         assert s.get(JOB, ["gone"]) == [] and s.versions(JOB, ["gone"]) == {"gone": 5}
         assert s.versions(JOB, ["fresh"]) == {"fresh": 1}  # a new point is inserted despite the condition
+        id_only = {h.id: h.version for h in s.search(JOB, vec(1), 5, payload_fields=())}
+        assert id_only == {"a": 5, "fresh": 1, "b": 7}
 
 
 def test_exact_search_agrees_across_adapters(tmp_path: Path) -> None:
