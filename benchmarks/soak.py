@@ -184,12 +184,15 @@ def rss_mb(pid: int) -> float | None:
 
 def processes(stack: Any) -> dict[str, int]:
     """name -> pid: the driver, the broker and every live Ray actor (Serve replicas included)."""
+    import ray
     from ray.util.state import list_actors
 
     found = {"driver": os.getpid()}
     if stack.broker is not None and stack.broker.pid:
         found["broker"] = stack.broker.pid
-    for actor in list_actors(filters=[("state", "=", "ALIVE")], limit=1000, raise_on_missing_output=False):
+    address = ray.get_runtime_context().gcs_address  # this stack's Ray, even when others run here
+    for actor in list_actors(address=address, filters=[("state", "=", "ALIVE")], limit=1000,
+                             raise_on_missing_output=False):
         label = actor.name or actor.class_name
         found[f"{label} ({actor.class_name})" if actor.name else label] = actor.pid
     return found
