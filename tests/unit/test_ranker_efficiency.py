@@ -1,0 +1,118 @@
+"""MixLM (vector items) and pruning: batched == reference path, no item text read, training moves scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from semstream.models.embedder import bundled_minilm_path
+from semstream.models.exceptions import ModelLoadError
+from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
+from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
+from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
+from semstream.models.ranker.pruning import neuron_scores, prune_scorer
+from semstream.models.ranker.slm import SlmRanker
+from semstream.schemas import EntityKind
+
+
+def _tiny(layers: int = 2) -> SlmRanker:
+    path = bundled_minilm_path()
+    tokenizer = load_tokenizer(path)
+    scorer = YesNoScorer(load_causal_lm(path), *answer_token_ids(tokenizer))
+    scorer.keep_first_layers(layers)
+    return SlmRanker(scorer, tokenizer, max_tokens=96, batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def mix() -> MixLmRanker:
+    ranker = MixLmRanker.fresh(_tiny(), seed=1)
+    torch.nn.init.normal_(ranker.adapter.proj.weight, std=0.3)  # items must score differently
+    ranker.batch_size = 7  # several batches
+    return ranker
+
+
+def _query() -> RankQuery:
+    return RankQuery(kind=EntityKind.JOB, text="senior python backend in berlin", hints=["remote: remote"])
+
+
+def _vectors(n: int, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, 384)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+class ExplodingPayload(dict):
+    """A payload that fails on any read: proves the ranker never looks at item text."""
+
+    def _boom(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("item payload read at query time")
+
+    __getitem__ = get = items = keys = values = __iter__ = __contains__ = __len__ = _boom
+
+
+def test_mixlm_batched_equals_reference(mix: MixLmRanker) -> None:
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(17))]
+    batched = mix.raw_scores(_query(), items)[:, 0]
+    reference = 1.0 / (1.0 + np.exp(-mix.reference_log_odds(_query(), items)[:, 0]))
+    assert np.abs(batched - reference).max() < 1e-4
+    assert np.ptp(batched) > 1e-5
+
+
+def test_mixlm_never_reads_item_text(mix: MixLmRanker) -> None:
+    vectors = _vectors(5, seed=3)
+    plain = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
+    texty = [RankItem(id=str(i), payload={"title": "Nurse", "description": "x" * 500}, vector=v.tolist())
+             for i, v in enumerate(vectors)]
+    exploding = [RankItem.model_construct(id=str(i), payload=ExplodingPayload(), vector=v.tolist())
+                 for i, v in enumerate(vectors)]
+    expected = mix.score(_query(), plain)
+    assert mix.score(_query(), texty) == expected
+    assert mix.score(_query(), exploding) == expected
+
+
+def test_mixlm_protocol_order_and_errors(mix: MixLmRanker) -> None:
+    assert isinstance(mix, Ranker) and mix.variant == "mixlm"
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(6, seed=5))]
+    forward, backward = mix.score(_query(), items), mix.score(_query(), items[::-1])
+    assert np.allclose(forward, backward[::-1], atol=1e-6)
+    assert mix.score(_query(), []) == []
+    with pytest.raises(ModelLoadError, match="without one"):
+        mix.score(_query(), [RankItem(id="no-vector")])
+
+
+def test_mixlm_training_fits_teacher_and_round_trips(tmp_path: Path) -> None:
+    ranker = MixLmRanker.fresh(_tiny(1), seed=2)
+    vectors = _vectors(12, seed=7)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
+    teacher = np.where(vectors[:, 0] > 0, 2.0, -2.0)  # a target the vectors determine
+    groups = [(_query(), items, teacher, (teacher > 0).astype(float))]
+    before = np.abs(ranker.log_odds(_query(), items)[:, 0] - teacher).mean()
+    history = train_mixlm(ranker, groups, epochs=40, lr=1e-2)
+    after = np.abs(ranker.log_odds(_query(), items)[:, 0] - teacher).mean()
+    assert history[-1] < history[0] and after < 0.5 * before
+    ranker.save(tmp_path)
+    loaded = MixLmRanker.load(tmp_path, ranker.base)
+    assert np.allclose(loaded.score(_query(), items), ranker.score(_query(), items), atol=1e-6)
+
+
+def test_prune_keeps_strongest_neurons_and_still_scores() -> None:
+    ranker = _tiny(2)
+    layer = ranker.scorer.body.encoder.layer[0]
+    scores = neuron_scores(layer.intermediate.dense, layer.output.dense)
+    strongest = layer.intermediate.dense.weight[int(scores.argmax())].detach().clone()
+    info = prune_scorer(ranker.scorer, layers=1, mlp_keep=0.25)
+    assert info["layers"] == 1 and info["mlp_width"] == 384 and info["params_after"] < info["params_before"]
+    kept = ranker.scorer.body.encoder.layer[0].intermediate.dense.weight
+    assert kept.shape == (384, 384) and any(torch.equal(row, strongest) for row in kept)
+    items = [RankItem(id="a", payload={"title": "Python developer"}), RankItem(id="b", payload={"title": "Chef"})]
+    full = ranker.raw_scores(_query(), items, mode="full-text")
+    shared = ranker.raw_scores(_query(), items, mode="prefix-shared")
+    assert np.abs(full - shared).max() < 1e-4
+
+
+def test_prune_rejects_bad_share() -> None:
+    with pytest.raises(ValueError, match="mlp_keep"):
+        prune_scorer(_tiny(1).scorer, mlp_keep=0.0)
