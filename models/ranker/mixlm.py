@@ -29,6 +29,7 @@ from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.ranker.slm import SlmRanker
 
 ADAPTER_FILE = "mixlm.pt"
+MIXLM_DIR = "mixlm"  # the adapter's folder inside a ranker version folder
 
 
 class VectorAdapter(nn.Module):
@@ -149,8 +150,9 @@ class MixLmRanker:
         path = Path(directory) / ADAPTER_FILE
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
-        except OSError as e:
-            raise ModelLoadError(f"cannot read the MixLM adapter {path}: {e}") from e
+        except (OSError, RuntimeError) as e:
+            raise ModelLoadError(f"cannot read the MixLM adapter {path} (fit one with "
+                                 f"benchmarks/ranking_throughput.py --save-mixlm): {e}") from e
         adapter = VectorAdapter(hidden=int(base.scorer.body.config.hidden_size), **saved["meta"])
         adapter.load_state_dict(saved["state"])
         return cls(base, adapter, suffix=bool(saved.get("suffix", False)))

@@ -13,6 +13,7 @@ from pathlib import Path
 from semstream.config import Settings, get_settings
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.artifacts import CONFIG_FILE, load_artifact
+from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
 from semstream.models.ranker.slm import SlmRanker
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -54,19 +55,24 @@ def new_version_dir(name: str, settings: Settings) -> Path:
 
 
 def load_ranker(name: str = "default", settings: Settings | None = None, device: str | None = None,
-                dtype: str | None = None, mode: str | None = None) -> SlmRanker:
-    """The newest version of ``name``; device/dtype/mode default to the settings' ranker fields."""
+                dtype: str | None = None, mode: str | None = None) -> SlmRanker | MixLmRanker:
+    """The newest version of ``name``; device/dtype/mode default to the settings' ranker fields.
+
+    ``mode="mixlm"`` wraps the text ranker with the vector adapter stored in ``<version>/mixlm/``.
+    """
     settings = settings or get_settings()
     directory = latest_version_dir(name, settings)
     if directory is None:
         raise ModelLoadError(f"no trained ranker {name!r} under {models_root(settings)}; run `semstream train all`")
-    return load_artifact(
+    mode = mode or settings.ranker_mode
+    base = load_artifact(
         directory,
         device=device or settings.ranker_device,
         dtype=dtype or settings.ranker_dtype,
-        mode=mode or settings.ranker_mode,
+        mode="prefix-shared" if mode == "mixlm" else mode,
         batch_size=settings.ranker_batch_size,
     )
+    return MixLmRanker.load(directory / MIXLM_DIR, base) if mode == "mixlm" else base
 
 
 def ensure_default_ranker(settings: Settings | None = None, progress: bool = True, profile: str = "quick") -> Path:

@@ -116,3 +116,25 @@ def test_prune_keeps_strongest_neurons_and_still_scores() -> None:
 def test_prune_rejects_bad_share() -> None:
     with pytest.raises(ValueError, match="mlp_keep"):
         prune_scorer(_tiny(1).scorer, mlp_keep=0.0)
+
+
+def test_registry_serves_mixlm_mode(settings) -> None:
+    from semstream.models.ranker.artifacts import RankerConfig, write_artifact
+    from semstream.models.ranker.calibration import CalibratorSet
+    from semstream.models.ranker.mixlm import MIXLM_DIR
+    from semstream.models.ranker.registry import load_ranker, new_version_dir
+    from semstream.models.training.teachers import init_scorer
+
+    scorer, tokenizer = init_scorer(bundled_minilm_path(), 1, 1)
+    directory = new_version_dir("default", settings)
+    write_artifact(directory, scorer, tokenizer, RankerConfig(version=directory.name, backbone="test", layers=1,
+                                                              max_tokens=96), CalibratorSet(), {})
+    with pytest.raises(ModelLoadError, match="MixLM adapter"):
+        load_ranker("default", settings, mode="mixlm")
+    base = load_ranker("default", settings, mode="prefix-shared")
+    fitted = MixLmRanker.fresh(base, seed=4)
+    fitted.save(directory / MIXLM_DIR)
+    served = load_ranker("default", settings, mode="mixlm")
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(4, seed=9))]
+    assert served.variant == "mixlm" and served.version == f"{directory.name}+mixlm"
+    assert np.allclose(served.score(_query(), items), fitted.score(_query(), items), atol=1e-6)
