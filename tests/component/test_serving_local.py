@@ -57,6 +57,26 @@ def graph() -> Iterator[Graph]:
     handle = serve.run(app, name="semstream-local", route_prefix=None, _local_testing_mode=True)
     yield Graph(handle, store, ranker, sink, embedder)
     batching._BatchQueue._warn_if_max_batch_size_exceeds_max_ongoing_requests = saved
+    _drop_batch_queues()
+
+
+def _drop_batch_queues() -> None:
+    """Local mode builds @serve.batch queues in this process, inside the decorated function's
+    closure; drop them so a later real deployment of the same class can still be pickled."""
+    from semstream.deployments.app import RankingDeployment
+
+    pending, seen = [RankingDeployment.func_or_class._rank_batch], set()
+    while pending:
+        fn = pending.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        for cell in getattr(fn, "__closure__", None) or ():
+            value = cell.cell_contents
+            if isinstance(value, batching._LazyBatchQueueWrapper):
+                value._queue = None
+            elif callable(value):
+                pending.append(value)
 
 
 def test_searches_both_verticals_through_all_four_deployments(graph: Graph) -> None:
