@@ -21,8 +21,8 @@ import ray
 
 from semstream.config import Settings
 from semstream.errors import StoreUnavailable
-from semstream.schemas import Document, EntityKind, Hit
-from semstream.store.compact import CompactHits, check_fields
+from semstream.schemas import Document, EntityKind
+from semstream.store.compact import CompactHits, HitReads, check_fields
 from semstream.store.filters import Filter
 from semstream.store.protocol import WriteResult
 
@@ -34,7 +34,7 @@ def named_index_owner() -> Any:
     return ray.get_actor(INDEX_OWNER_NAME, namespace=NAMESPACE)
 
 
-class ActorStoreClient:
+class ActorStoreClient(HitReads):
     def __init__(self, handle: Any, timeout_s: float = 60.0, resolve: Callable[[], Any] = named_index_owner) -> None:
         self._handle: Any = handle
         self._timeout_s = timeout_s
@@ -70,12 +70,7 @@ class ActorStoreClient:
     def apply(self, docs: Sequence[Document]) -> WriteResult:
         return self._call("apply", list(docs))
 
-    def search(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None = None,
-               with_vectors: bool = False, payload_fields: Sequence[str] | None = None) -> list[Hit]:
-        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()
 
-    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
-        return self.get_compact(kind, ids, payload_fields).to_hits()
 
     def search_compact(self, kind: EntityKind, vector: Sequence[float], limit: int, flt: Filter | None = None,
                        with_vectors: bool = False, payload_fields: Sequence[str] | None = None) -> CompactHits:

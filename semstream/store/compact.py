@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from semstream.errors import StoreError
-from semstream.schemas import Hit
+from semstream.schemas import EntityKind, Hit
+from semstream.store.filters import Filter
 
 PayloadFields = Sequence[str] | None
 
@@ -103,3 +104,21 @@ def select(payload: Mapping[str, Any], fields: tuple[str, ...] | None, hidden: f
     if fields is None:
         return {k: v for k, v in payload.items() if k not in hidden}
     return {k: payload[k] for k in fields if k in payload and k not in hidden}
+
+
+class HitReads:
+    """``search`` and ``get`` as lists of Hits, for stores whose native reads are the compact ones."""
+
+    def search(
+        self,
+        kind: EntityKind,
+        vector: Sequence[float],
+        limit: int,
+        flt: Filter | None = None,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()  # type: ignore[attr-defined]
+
+    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
+        return self.get_compact(kind, ids, payload_fields).to_hits()  # type: ignore[attr-defined]

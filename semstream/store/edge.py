@@ -36,9 +36,9 @@ import qdrant_edge as qe
 
 from semstream.errors import SemstreamError
 from semstream.ids import point_id
-from semstream.schemas import Document, EntityKind, Hit
+from semstream.schemas import Document, EntityKind
 from semstream.store import points
-from semstream.store.compact import CompactHits, check_fields
+from semstream.store.compact import CompactHits, HitReads, check_fields
 from semstream.store.edge_ids import PointDirectory
 from semstream.store.exceptions import CollectionMissing, StoreClosed, StoreError, StoreLocked
 from semstream.store.filters import Condition, Filter, Match, MatchAny
@@ -53,7 +53,7 @@ _SCHEMA = {
 }
 
 
-class EdgeStore:
+class EdgeStore(HitReads):
     """``VectorStore`` over Qdrant Edge shards under ``root`` (cosine distance)."""
 
     def __init__(self, root: Path, *, exact: bool = False, sync: bool = False) -> None:
@@ -161,19 +161,7 @@ class EdgeStore:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def search(
-        self,
-        kind: EntityKind,
-        vector: Sequence[float],
-        limit: int,
-        flt: Filter | None = None,
-        with_vectors: bool = False,
-        payload_fields: Sequence[str] | None = None,
-    ) -> list[Hit]:
-        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()
 
-    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
-        return self.get_compact(kind, ids, payload_fields).to_hits()
 
     def search_compact(
         self,

@@ -28,9 +28,9 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from semstream.errors import SemstreamError
 from semstream.ids import point_id
-from semstream.schemas import Document, EntityKind, Hit
+from semstream.schemas import Document, EntityKind
 from semstream.store import points
-from semstream.store.compact import CompactHits, check_fields
+from semstream.store.compact import CompactHits, HitReads, check_fields
 from semstream.store.exceptions import CollectionMissing, StoreError, StoreUnavailable
 from semstream.store.filters import Condition, Filter, Match, MatchAny
 from semstream.store.protocol import DELETED_KEY, ENTITY_ID_KEY, VERSION_KEY, WriteResult
@@ -44,7 +44,7 @@ _SCHEMA = {
 }
 
 
-class QdrantServerStore:
+class QdrantServerStore(HitReads):
     """``VectorStore`` over a Qdrant server, or qdrant-client's local mode for tests."""
 
     def __init__(
@@ -151,19 +151,7 @@ class QdrantServerStore:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def search(
-        self,
-        kind: EntityKind,
-        vector: Sequence[float],
-        limit: int,
-        flt: Filter | None = None,
-        with_vectors: bool = False,
-        payload_fields: Sequence[str] | None = None,
-    ) -> list[Hit]:
-        return self.search_compact(kind, vector, limit, flt, with_vectors, payload_fields).to_hits()
 
-    def get(self, kind: EntityKind, ids: Sequence[str], payload_fields: Sequence[str] | None = None) -> list[Hit]:
-        return self.get_compact(kind, ids, payload_fields).to_hits()
 
     def search_compact(
         self,
