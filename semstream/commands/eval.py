@@ -121,12 +121,8 @@ def judged(
 ) -> None:
     """NDCG@10 (judge grades as gains) and Poor-Match-Rate@10 on a judge-labelled query set."""
     from semstream.models.eval.judged_run import JudgedRunConfig, run_judged
-    from semstream.schemas import EntityKind
 
-    try:
-        entity = EntityKind(kind)
-    except ValueError as e:
-        raise typer.BadParameter(f"kind must be job or profile, got {kind!r}", param_hint="--kind") from e
+    entity = _entity_kind(kind)
     settings = get_settings()
     config = JudgedRunConfig(
         kind=entity, n_queries=queries, per_query=per_query, random_fraction=random_fraction, seed=seed,
@@ -207,12 +203,8 @@ def qu_e2e(
 ) -> None:
     """QU off vs on: NDCG@10 and Poor-Match-Rate@10 on judge-labelled natural-language queries."""
     from semstream.models.eval.qu_e2e import QuE2EConfig, run_qu_e2e
-    from semstream.schemas import EntityKind
 
-    try:
-        entity = EntityKind(kind)
-    except ValueError as e:
-        raise typer.BadParameter(f"kind must be job or profile, got {kind!r}", param_hint="--kind") from e
+    entity = _entity_kind(kind)
     settings = get_settings()
     config = QuE2EConfig(kind=entity, n_queries=queries, max_docs=max_docs, seed=seed, pool_depth=pool_depth,
                          cache_dir=_cache_dir(cache_dir, settings), shared_data_dir=settings.shared_data_dir)
@@ -233,3 +225,13 @@ def _print_qu_e2e(report: dict[str, Any]) -> None:
     for facet, row in report["by_facet"].items():
         typer.echo(f"{facet:>12} {row['n']:>4} {row['qu_off_ndcg@10']:>9.4f} {row['qu_on_ndcg@10']:>8.4f} "
                    f"{row['qu_off_poor_match_rate@10']:>8.4f} {row['qu_on_poor_match_rate@10']:>7.4f}")
+
+
+def _entity_kind(kind: str):
+    """``--kind`` as an EntityKind, or a usage error naming the option."""
+    from semstream.schemas import EntityKind
+
+    try:
+        return EntityKind(kind)
+    except ValueError as e:
+        raise typer.BadParameter(f"kind must be job or profile, got {kind!r}", param_hint="--kind") from e

@@ -121,13 +121,8 @@ class EdgeStore(HitReads):
     # --- writes --------------------------------------------------------------------------
 
     def apply(self, docs: Sequence[Document]) -> WriteResult:
-        total = WriteResult()
         with self._mutex:
-            for kind, group in points.by_kind(docs).items():
-                result = self._apply_kind(kind, group)
-                total.written += result.written
-                total.stale += result.stale
-        return total
+            return points.apply_by_kind(docs, self._apply_kind)
 
     def _apply_kind(self, kind: EntityKind, docs: list[Document]) -> WriteResult:
         shard = self._loaded(kind)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from semstream.errors import StoreError
@@ -40,6 +40,16 @@ def by_kind(docs: Iterable[Document]) -> dict[EntityKind, list[Document]]:
     for doc in docs:
         groups[doc.kind].append(doc)
     return dict(groups)
+
+
+def apply_by_kind(docs: Iterable[Document], apply_kind: Callable[[EntityKind, list[Document]], WriteResult]) -> WriteResult:
+    """Run ``apply_kind`` once per entity kind in ``docs`` and add up the results."""
+    total = WriteResult()
+    for kind, group in by_kind(docs).items():
+        result = apply_kind(kind, group)
+        total.written += result.written
+        total.stale += result.stale
+    return total
 
 
 def validate(docs: Sequence[Document], dim: int | None) -> None:
