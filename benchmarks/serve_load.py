@@ -56,6 +56,8 @@ def configure(args: argparse.Namespace, data_dir: Path) -> Any:
         "SEMSTREAM_RATE_LIMIT_BURST": str(max(40, int(8 * max(args.rates)))),
         "SEMSTREAM_LOG_LEVEL": "WARNING", "SEMSTREAM_LOAD_DEMO": "false",
     }
+    if args.ranker_mode:
+        env["SEMSTREAM_RANKER_MODE"] = args.ranker_mode
     os.environ.update(env)
     from semstream.config import load_settings
 
@@ -82,6 +84,10 @@ def fill(settings: Any, pool: Any, events: list[Any], timeout_s: float) -> dict[
     from semstream.topics.serde import encode_event
 
     start = time.perf_counter()
+    store = ActorStoreClient(index_owner(settings))
+    if (count := store.count(EntityKind.JOB)) >= len(events):
+        print(f"  the index already holds {count} postings: no fill", flush=True)
+        return {"indexed": count, "fill_s": 0.0, "fill_docs_per_s": None, "reused_index": True}
     sink = KafkaEventSink(bootstrap_servers(settings), settings)
     try:
         for event in events:
@@ -89,7 +95,6 @@ def fill(settings: Any, pool: Any, events: list[Any], timeout_s: float) -> dict[
         sink.flush(120)
     finally:
         sink.close()
-    store = ActorStoreClient(index_owner(settings))
     deadline = start + timeout_s
     last = -1
     while (count := store.count(EntityKind.JOB)) < len(events):
@@ -218,14 +223,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from semstream.models.ranker.registry import ensure_default_ranker
     from semstream.stack import Stack
 
-    data_dir = Path(tempfile.mkdtemp(prefix="semstream-load-"))
-    if args.models_from:
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="semstream-load-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if args.models_from and not (data_dir / "models").exists():
         shutil.copytree(args.models_from, data_dir / "models")
     settings = configure(args, data_dir)
     events = postings(settings, args.jobs)
     queries = make_queries(events, args.queries)
     stack = Stack(settings, say=lambda m: print(f"  {m}", flush=True))
     report: dict[str, Any] = {"benchmark": "serve_load", "jobs": args.jobs, "duration_s": args.duration,
+                              "ranker_mode": settings.ranker_mode,
                               "rank_depth": args.depth, "embed_max_tokens": args.embed_max_tokens,
                               "queries": len(queries), "query_sample": queries[:5]}
     t0 = time.perf_counter()
@@ -233,6 +240,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.start(serve_http=False)
         report["fill"] = fill(settings, stack.pool, events, args.fill_timeout)
         print(f"  indexed {report['fill']}", flush=True)
+        if args.fill_only:
+            return report
         t1 = time.perf_counter()
         report["ranker"] = str(ensure_default_ranker(settings, progress=False).name)
         report["ranker_ready_s"] = round(time.perf_counter() - t1, 1)
@@ -247,7 +256,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["empty_app_floor"] = empty_floor(settings.http_port, args.floor_requests)
     finally:
         stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not args.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
     report["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
     return report
 
@@ -290,9 +300,16 @@ def main() -> None:
     parser.add_argument("--floor-requests", type=int, default=100, help="sequential requests to the empty app")
     parser.add_argument("--models-from", type=Path, default=None,
                         help="copy this models folder (with default/<version>) instead of training the quick ranker")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep the stack's data here (reused when it already holds --jobs postings)")
+    parser.add_argument("--fill-only", action="store_true", help="stop after filling the index (with --data-dir)")
+    parser.add_argument("--ranker-mode", default=None, help="SEMSTREAM_RANKER_MODE for the Ranking deployment")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
     report = run(args)
+    if args.fill_only:
+        print(json.dumps(report["fill"]))
+        return
     print_table(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -65,14 +66,18 @@ def write_artifact(
     config: RankerConfig,
     calibrators: CalibratorSet,
     eval_report: dict[str, Any],
+    extras: Sequence[Callable[[Path], object]] = (),
 ) -> Path:
-    """Write everything to a sibling temp folder, then rename: a reader never sees half a model."""
+    """Write everything to a sibling temp folder, then rename: a reader never sees half a model.
+    Each of ``extras`` writes more into the temp folder (e.g. the MixLM adapter)."""
     tmp = directory.with_name(directory.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     save_scorer(tmp / MODEL_DIR, scorer, tokenizer)
     calibrators.save(tmp)
     (tmp / CONFIG_FILE).write_text(config.model_dump_json(indent=1))
     (tmp / EVAL_FILE).write_text(json.dumps(eval_report, indent=1))
+    for write in extras:
+        write(tmp)
     tmp.rename(directory)
     return directory
 

@@ -6,10 +6,12 @@ space as ``k`` soft tokens, followed by one learned special token (optionally th
     [instruction][query] | [soft x k][special]([suffix])  -> P(yes) at the last position
 
 The special token takes the place of the text ranker's answer suffix by default, so an item is
-``k + 1`` positions. The ``[instruction][query]`` prefix runs once per query; all items are the same length, all the same length, so N=250 items are one small padding-free batch against
-copies of the prefix KV cache. No item text is read at query time. The body and the yes/no head
-are the trained text ranker's, frozen; only the projection and the special token are trained, to
-match the text ranker's log-odds on judged pairs (plus the judge's grade as a soft label).
+``k + 1`` positions. The ``[instruction][query]`` prefix runs once per query; all items are the
+same length, so N=250 items are one small padding-free batch against
+copies of the prefix KV cache. No item text is read at query time. Training (``train_mixlm``)
+first aligns the projection and the special token to the text ranker's log-odds on judged pairs,
+then adds the task loss (the judge's grade as a soft label), optionally tuning a copy of the body
+too; scores are calibrated like the text ranker's (isotonic, per position).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import torch
 from torch import nn
 
 from semstream.models.exceptions import ModelLoadError
+from semstream.models.ranker.calibration import CalibratorSet
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.ranker.slm import SlmRanker
 
 ADAPTER_FILE = "mixlm.pt"
+BODY_FILE = "body.pt"  # present when training tuned the body as well
 MIXLM_DIR = "mixlm"  # the adapter's folder inside a ranker version folder
 
 
@@ -55,9 +59,11 @@ class MixLmRanker:
 
     variant = "mixlm"
 
-    def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False) -> None:
+    def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False,
+                 calibrators: CalibratorSet | None = None, scorer: nn.Module | None = None) -> None:
         self.base = base
-        self.scorer = base.scorer
+        self.scorer = scorer if scorer is not None else base.scorer
+        self.calibrators = calibrators or CalibratorSet()
         self.adapter = adapter.to(base.device).eval()
         self.batch_size = batch_size
         self.version = f"{base.version}+mixlm"
@@ -135,14 +141,26 @@ class MixLmRanker:
         return 1.0 / (1.0 + np.exp(-self.log_odds(query, items)))
 
     def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
-        """Uncalibrated P(relevant) per item (the relevance task), in the order given."""
-        return self.raw_scores(query, items)[:, 0].tolist() if items else []
+        """P(relevant) per item (the relevance task), in the order given; calibrated per position when
+        a calibrator is loaded."""
+        if not items:
+            return []
+        raw = self.raw_scores(query, items)[:, 0]
+        return self.calibrators.apply("relevance", raw, list(range(len(items)))).tolist()
+
+    def own_body(self) -> None:
+        """Tune a private copy of the body from now on (the text ranker keeps its own)."""
+        if self.scorer is self.base.scorer:
+            self.scorer = copy.deepcopy(self.base.scorer)
 
     # --- persistence -----------------------------------------------------------------------
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp}
         torch.save({"meta": meta, "suffix": self.suffix, "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
+        if self.scorer is not self.base.scorer:
+            torch.save(self.scorer.state_dict(), directory / BODY_FILE)
+        self.calibrators.save(directory)
         return directory / ADAPTER_FILE
 
     @classmethod
@@ -155,7 +173,22 @@ class MixLmRanker:
                                  f"benchmarks/ranking_throughput.py --save-mixlm): {e}") from e
         adapter = VectorAdapter(hidden=int(base.scorer.body.config.hidden_size), **saved["meta"])
         adapter.load_state_dict(saved["state"])
-        return cls(base, adapter, suffix=bool(saved.get("suffix", False)))
+        return cls(base, adapter, suffix=bool(saved.get("suffix", False)), calibrators=CalibratorSet.load(directory),
+                   scorer=_load_body(Path(directory) / BODY_FILE, base), batch_size=base.batch_size)
+
+
+def _load_body(path: Path, base: SlmRanker) -> nn.Module | None:
+    """The tuned body copy, if training saved one (same architecture and dtype as the text ranker's)."""
+    if not path.exists():
+        return None
+    scorer = copy.deepcopy(base.scorer)
+    try:
+        state = torch.load(path, map_location=base.device, weights_only=True)
+        scorer.load_state_dict({k: v.to(next(iter(scorer.state_dict().values())).dtype) if v.is_floating_point() else v
+                                for k, v in state.items()})
+    except (OSError, RuntimeError) as e:
+        raise ModelLoadError(f"cannot read the MixLM body {path}: {e}") from e
+    return scorer.eval()
 
 
 def _embed(base: SlmRanker, ids: torch.Tensor) -> torch.Tensor:
@@ -170,33 +203,56 @@ def train_mixlm(
     lr: float = 3e-3,
     task_weight: float = 0.5,
     seed: int = 0,
+    align_epochs: int = 0,
+    body_lr: float | None = None,
 ) -> list[float]:
-    """Fit the adapter: MSE to the teacher's log-odds + ``task_weight`` x BCE to the grade label.
+    """Fit the adapter: ``align_epochs`` of MSE to the teacher's log-odds, then ``epochs`` of MSE +
+    ``task_weight`` x BCE to the grade label; with ``body_lr`` the task epochs also tune a private copy
+    of the body and head.
 
-    ``groups`` = (query, items, teacher log-odds (N,), grade target in [0, 1] (N,)) per query.
-    The body and head stay frozen. Returns the mean loss per epoch.
+    ``groups`` = (query, items, teacher log-odds (N,) or (N, n_tasks), grade target in [0, 1] (N,)).
+    Returns the mean loss per epoch.
     """
-    for p in ranker.scorer.parameters():
-        p.requires_grad_(False)
-    ranker.adapter.train()
-    optimiser = torch.optim.AdamW(ranker.adapter.parameters(), lr=lr, weight_decay=1e-4)
     rng, history = random.Random(seed), []
     prepared = [(q, ranker.vectors(items), torch.tensor(t, dtype=torch.float32), torch.tensor(g, dtype=torch.float32))
                 for q, items, t, g in groups]
-    for _ in range(epochs):
-        rng.shuffle(prepared)
-        losses = [_step(ranker, optimiser, group, task_weight) for group in prepared]
-        history.append(float(np.mean(losses)))
+    for phase_epochs, weight, tune in ((align_epochs, 0.0, False), (epochs, task_weight, body_lr is not None)):
+        if phase_epochs == 0:
+            continue
+        optimiser = _optimiser(ranker, lr, body_lr if tune else None)
+        ranker.adapter.train()
+        for _ in range(phase_epochs):
+            rng.shuffle(prepared)
+            history.append(float(np.mean([_step(ranker, optimiser, group, weight) for group in prepared])))
     ranker.adapter.eval()
+    ranker.scorer.eval()
+    for p in ranker.scorer.parameters():
+        p.requires_grad_(False)
     return history
+
+
+def _optimiser(ranker: MixLmRanker, lr: float, body_lr: float | None) -> torch.optim.Optimizer:
+    if body_lr is not None:
+        ranker.own_body()
+    for p in ranker.scorer.parameters():
+        p.requires_grad_(body_lr is not None)
+    params = [{"params": list(ranker.adapter.parameters()), "lr": lr}]
+    if body_lr is not None:
+        ranker.scorer.train()
+        params.append({"params": [p for p in ranker.scorer.parameters() if p.requires_grad], "lr": body_lr})
+    return torch.optim.AdamW(params, weight_decay=1e-4)
 
 
 def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, task_weight: float) -> float:
     query, vectors, teacher, target = group
     with torch.no_grad():
         cache, prefix_len = ranker.prefix_cache(query)
-    pred = ranker.forward_items(cache, prefix_len, vectors)[:, 0]
-    loss = nn.functional.mse_loss(pred, teacher) + task_weight * nn.functional.binary_cross_entropy_with_logits(pred, target)
+    pred = ranker.forward_items(cache, prefix_len, vectors)
+    pred = pred[:, : teacher.shape[1]] if teacher.dim() == 2 else pred[:, 0]
+    loss = nn.functional.mse_loss(pred, teacher)
+    if task_weight:
+        relevance = pred[:, 0] if pred.dim() == 2 else pred
+        loss = loss + task_weight * nn.functional.binary_cross_entropy_with_logits(relevance, target)
     optimiser.zero_grad()
     loss.backward()
     optimiser.step()

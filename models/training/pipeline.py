@@ -16,17 +16,23 @@ import numpy as np
 from semstream.config import Settings
 from semstream.models.embedder import bundled_minilm_path
 from semstream.models.ranker.artifacts import RankerConfig, load_scorer, write_artifact
+from semstream.models.ranker.mixlm import MIXLM_DIR
 from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training import sources
-from semstream.models.training.convert import ALL_ACTIONS, action_mask, engagement_examples, relevance_examples
+from semstream.models.training.convert import (
+    ALL_ACTIONS, ENGAGEMENT_ACTIONS, action_mask, engagement_examples, relevance_examples,
+)
 from semstream.models.training.distill import predict, train_student
+from semstream.models.training.engagement_eval import click_auroc
 from semstream.models.training.evaluate import fit_calibrators, relevance_report
 from semstream.models.training.examples import Example, by_group
+from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.exceptions import TrainingError
 from semstream.models.training.profiles import TrainProfile, get_profile
 from semstream.models.training.teachers import init_scorer, template_for, train_engagement_teacher, train_relevance_teacher
 
 STAGES = ("judge-data", "teachers", "student", "all")
+TEACHER_NAME = "relevance-teacher"
 Log = Callable[[str], None]
 
 
@@ -97,15 +103,37 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
     log("[student] evaluating on held-out queries")
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
+    extras = []
+    if profile.mixlm_epochs:
+        log("[student] fitting the MixLM adapter (items as their retrieval vectors)")
+        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, _examples(ws, profile, "calib"),
+                                             _examples(ws, profile, "test"), profile, ingest_embedder(settings))
+        extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))
     directory = new_version_dir(name, settings)
     config = RankerConfig(
         name=name, version=directory.name, backbone=f"all-MiniLM-L6-v2 run causally, first {report['layers']} layers, distilled",
         layers=report["layers"], template=template_for(profile), max_tokens=profile.max_tokens, objectives=objectives,
         profile=profile.model_dump(), metrics=evaluation["student_calibrated"],
     )
-    write_artifact(directory, student, tokenizer, config, calibrators, {"student": report, **evaluation})
+    write_artifact(directory, student, tokenizer, config, calibrators, {"student": report, **evaluation}, extras)
     log(f"[student] wrote {directory}")
-    return {"artifact": str(directory), "version": directory.name, "student": report, "eval": evaluation}
+    teacher = register_teacher(settings, ws, profile, evaluation["relevance_teacher"])
+    return {"artifact": str(directory), "version": directory.name, "student": report, "eval": evaluation,
+            "relevance_teacher_artifact": str(teacher)}
+
+
+def register_teacher(settings: Settings, ws: Workspace, profile: TrainProfile, metrics: dict[str, Any]) -> Path:
+    """The relevance teacher as a named ranker (``relevance-teacher``), so evaluations can load it by name."""
+    from semstream.models.ranker.calibration import CalibratorSet
+    from semstream.models.ranker.registry import new_version_dir
+
+    scorer, tokenizer = load_scorer(ws.relevance / "model", 1)
+    directory = new_version_dir(TEACHER_NAME, settings)
+    config = RankerConfig(name=TEACHER_NAME, version=directory.name, backbone="all-MiniLM-L6-v2 run causally, relevance teacher",
+                          layers=int(scorer.lm.config.num_hidden_layers), template=template_for(profile),
+                          max_tokens=profile.max_tokens, objectives=["relevance"], profile=profile.model_dump(),
+                          metrics=metrics)
+    return write_artifact(directory, scorer, tokenizer, config, CalibratorSet(), {"relevance_teacher": metrics})
 
 
 def evaluate_all(ws: Workspace, profile: TrainProfile, ranker: SlmRanker, base: Path) -> dict[str, Any]:
@@ -122,7 +150,25 @@ def evaluate_all(ws: Workspace, profile: TrainProfile, ranker: SlmRanker, base: 
     for idx in by_group(test).values():
         served[idx] = ranker.score(test[idx[0]].query, [test[i].item for i in idx])
     out["student_calibrated"] = relevance_report(test, served)
+    out["click_auroc"] = evaluate_clicks(ws, profile, ranker)
     return out
+
+
+def evaluate_clicks(ws: Workspace, profile: TrainProfile, student: SlmRanker) -> dict[str, Any]:
+    """Click AUROC on the calibration split's sessions (never trained on): teacher, student, popularity."""
+    held = _engagement(ws, profile, "calib")
+    teacher, tok = load_scorer(ws.engagement / "model", len(ALL_ACTIONS))
+    p_teacher = predict(teacher, tok, profile, held)
+    p_student = predict(student.scorer, student.tokenizer, profile, held)[:, 1:]
+    column = {ex.query.kind: ALL_ACTIONS.index(ENGAGEMENT_ACTIONS[ex.query.kind][0]) for ex in held}
+    by_key = {(ex.query.text, ex.item.id): i for i, ex in enumerate(held)}
+
+    def model(p: np.ndarray) -> Callable[[tuple[str, str]], float]:
+        return lambda key: float(p[by_key[key], column[held[by_key[key]].query.kind]]) if key in by_key else 0.0
+
+    return click_auroc(sources.load_events(ws.data / "events_train.jsonl"),
+                       sources.load_events(ws.data / "events_calib.jsonl"),
+                       {"engagement_teacher": model(p_teacher), "student": model(p_student)})
 
 
 def run(stage: str, settings: Settings, profile_name: str = "quick", progress: bool = True, name: str = "default",

@@ -11,6 +11,7 @@ class TrainProfile(BaseModel):
     name: str
     queries_per_kind: int = Field(description="Generated queries per entity kind (jobs, people).")
     candidates_per_query: int = Field(description="Judged items per query.")
+    title_queries: int = Field(0, description="Title-matching queries over ESCO labels (jobs; needs the ESCO data).")
     corpus_per_source: int = Field(description="Items read per corpus source (HN, Indeed); profiles: twice that.")
     engagement_sessions: int = Field(description="Simulated search sessions for the engagement teacher.")
     max_chars: int = Field(description="Item text cut before tokenising.")
@@ -28,6 +29,11 @@ class TrainProfile(BaseModel):
     alpha: float = Field(0.7, description="Student loss: alpha * KL(relevance) + (1 - alpha) * KL(engagement).")
     hint_rate: float = Field(0.5, description="Share of training queries that carry QU-style hints.")
     freeze_embeddings: bool = Field(True, description="Keep the input word embeddings fixed while training.")
+    mixlm_soft_tokens: int = Field(1, ge=1, le=8, description="Soft tokens per item in the MixLM ranker.")
+    mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")
+    mixlm_epochs: int = Field(4, ge=0, description="MixLM epochs with the task loss too; 0 = no MixLM adapter.")
+    mixlm_lr: float = 3e-3
+    mixlm_body_lr: float | None = Field(None, description="Also tune a copy of the body at this rate; None = frozen.")
     checkpoint_every: int = 25
     eval_fraction: float = 0.2
     calib_fraction: float = 0.2
@@ -36,12 +42,12 @@ class TrainProfile(BaseModel):
 
 PROFILES: dict[str, TrainProfile] = {
     "quick": TrainProfile(
-        name="quick", queries_per_kind=30, candidates_per_query=10, corpus_per_source=150, engagement_sessions=400,
+        name="quick", queries_per_kind=30, candidates_per_query=10, title_queries=200, corpus_per_source=150, engagement_sessions=400,
         max_chars=600, max_tokens=128, teacher_layers=None, student_layers=4, items_per_query=10,
         teacher_epochs=2, engagement_epochs=1, student_epochs=2, lr=1e-4, head_lr=3e-3,
     ),
     "full": TrainProfile(
-        name="full", queries_per_kind=80, candidates_per_query=14, corpus_per_source=600, engagement_sessions=3000,
+        name="full", queries_per_kind=80, candidates_per_query=14, title_queries=800, corpus_per_source=600, engagement_sessions=3000,
         max_chars=1000, max_tokens=160, teacher_epochs=2, engagement_epochs=1, student_epochs=2, student_layers=4,
         items_per_query=14, lr=1e-4, head_lr=3e-3, checkpoint_every=50,
     ),

@@ -19,6 +19,7 @@ from semstream.models.data.judged import (
     with_random_items,
 )
 from semstream.models.data.queries import generate_queries
+from semstream.models.data.titles import build_title_pairs, is_title_pair
 from semstream.models.engagement.schema import EngagementEvent
 from semstream.models.engagement.simulator import SimConfig, simulate
 from semstream.models.exceptions import ModelError
@@ -88,8 +89,21 @@ def _judged_or_builtin(kind: EntityKind, corpus: Sequence[Item], source: str, pr
         return judged_for_kind(kind, [*corpus, *extra], profile, esco), f"{source} + built-in"
 
 
+def title_pairs(settings: Settings, profile: TrainProfile, esco: EscoIndex | None) -> list[JudgedPair]:
+    """Title-matching pairs over ESCO labels (none without ESCO or when the profile asks for none)."""
+    if esco is None or profile.title_queries == 0:
+        return []
+    from semstream.models.embedder import TransformerEmbedder
+
+    return build_title_pairs(esco, TransformerEmbedder(max_tokens=32, batch_size=64), Path(settings.shared_data_dir),
+                             profile.title_queries, profile.candidates_per_query, profile.seed,
+                             cache_dir=Path(settings.data_dir) / "cache" / "training")
+
+
 def simulate_events(pairs: Sequence[JudgedPair], sessions: int, seed: int) -> list[EngagementEvent]:
-    """About ``sessions`` simulated sessions spread over the queries of ``pairs``, both verticals."""
+    """About ``sessions`` simulated sessions spread over the search queries of ``pairs`` (title-matching
+    pairs have no searchers), both verticals."""
+    pairs = [p for p in pairs if not is_title_pair(p)]
     events: list[EngagementEvent] = []
     for kind in EntityKind:
         grouped = group_by_query(p for p in pairs if p.kind is kind)
@@ -108,7 +122,8 @@ def build_judge_data(settings: Settings, profile: TrainProfile, out: Path) -> di
     people, people_source = profile_corpus(settings, max(200, 2 * profile.corpus_per_source), profile.seed)
     job_pairs, job_source = _judged_or_builtin(EntityKind.JOB, jobs, job_source, profile, esco)
     people_pairs, people_source = _judged_or_builtin(EntityKind.PROFILE, people, people_source, profile, esco)
-    pairs = job_pairs + people_pairs
+    titles = title_pairs(settings, profile, esco)
+    pairs = job_pairs + titles + people_pairs
     train, held = split_by_query(pairs, profile.eval_fraction + profile.calib_fraction, profile.seed)
     calib, test = split_by_query(held, profile.eval_fraction / (profile.eval_fraction + profile.calib_fraction), profile.seed + 1)
     out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +134,7 @@ def build_judge_data(settings: Settings, profile: TrainProfile, out: Path) -> di
                                         ("calib", calib, calib_sessions, profile.seed + 7)):
         save_events(simulate_events(split, sessions, seed), out / f"events_{name}.jsonl")
     summary = {"jobs": {"source": job_source, "items": len(jobs)}, "people": {"source": people_source, "items": len(people)},
-               "esco": esco is not None, "pairs": {n: len(s) for n, s in zip(SPLITS, (train, calib, test))},
+               "esco": esco is not None, "title_pairs": len(titles), "pairs": {n: len(s) for n, s in zip(SPLITS, (train, calib, test))},
                "queries": {n: len(group_by_query(s)) for n, s in zip(SPLITS, (train, calib, test))}}
     (out / "data.json").write_text(json.dumps(summary, indent=1))
     return summary

@@ -134,6 +134,35 @@ def judged(
     write_report(report, json_out, ["ndcg@10", "poor_match_rate@10", "auroc"], f"judged {entity.value} search")
 
 
+@app.command("ranker")
+def ranker_report(
+    json_out: Annotated[Path, typer.Option("--json", help="Where to write the JSON report.")],
+    ranker: Annotated[str, typer.Option(help="The ranker (student) to report on.")] = "default",
+    melo: Annotated[Path | None, typer.Option(help="MELO folder; default <shared data>/melo/usa_q_en_c_en if present.")] = None,
+    queries: Annotated[int, typer.Option(min=1, help="Judge-labelled job queries.")] = 150,
+    per_query: Annotated[int, typer.Option(min=2, help="Judged candidates per query.")] = 50,
+    limit_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N MELO queries.")] = None,
+    rerank_depth: Annotated[int, typer.Option(min=1, help="How many dense MELO results the ranker re-scores.")] = 100,
+    cache_dir: Annotated[Path | None, typer.Option(help="Embedding and pairs cache; default <data_dir>/cache/eval.")] = None,
+) -> None:
+    """The ranker's report card in one run: MELO, the judge-labelled job set (with the relevance
+    teacher) and click AUROC against popularity."""
+    from semstream.models.eval.judged_run import JudgedRunConfig
+    from semstream.models.eval.ranker_report import TEACHER, run_ranker_report
+    from semstream.models.ranker.registry import latest_version_dir
+    from semstream.schemas import EntityKind
+
+    settings = get_settings()
+    melo = melo or settings.shared_data_dir / "melo" / "usa_q_en_c_en"
+    cache = _cache_dir(cache_dir, settings)
+    config = JudgedRunConfig(kind=EntityKind.JOB, n_queries=queries, per_query=per_query, cache_dir=cache,
+                             shared_data_dir=settings.shared_data_dir, rankers=[ranker, TEACHER])
+    report = run_ranker_report(melo if melo.is_dir() else None, config, make_embedder("minilm", settings, 128), cache,
+                               ranker, latest_version_dir(ranker, settings), rerank_depth, limit_queries)
+    write_report(report, json_out, ["ndcg@10", "poor_match_rate@10"], f"ranker {ranker}")
+    typer.echo(json.dumps(_finite(report["summary"]), indent=1))
+
+
 # --- query understanding ------------------------------------------------------------------
 def _default_cases() -> Path:
     """The case table kept with the tests (present in a source checkout)."""

@@ -138,3 +138,28 @@ def test_registry_serves_mixlm_mode(settings) -> None:
     items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(4, seed=9))]
     assert served.variant == "mixlm" and served.version == f"{directory.name}+mixlm"
     assert np.allclose(served.score(_query(), items), fitted.score(_query(), items), atol=1e-6)
+
+
+def test_mixlm_align_then_tune_body_keeps_the_text_ranker_and_round_trips(tmp_path: Path) -> None:
+    from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
+
+    base = _tiny(1)
+    text_weights = {k: v.clone() for k, v in base.scorer.state_dict().items()}
+    ranker = MixLmRanker.fresh(base, seed=4)
+    vectors = _vectors(10, seed=9)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
+    teacher = np.stack([np.where(vectors[:, 1] > 0, 1.5, -1.5)], axis=1)  # (N, n_tasks)
+    history = train_mixlm(ranker, [(_query(), items, teacher, (teacher[:, 0] > 0).astype(float))],
+                          epochs=15, lr=1e-2, align_epochs=5, body_lr=1e-4)
+    assert len(history) == 20 and history[-1] < history[0]
+    assert ranker.scorer is not base.scorer  # the body copy was tuned, the text ranker's is untouched
+    assert all(torch.equal(v, base.scorer.state_dict()[k]) for k, v in text_weights.items())
+    raw = ranker.raw_scores(_query(), items)[:, 0]
+    ranker.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(raw, (teacher[:, 0] > 0).astype(float),
+                                                                             list(range(10)), min_points=5)})
+    ranker.save(tmp_path)
+    assert (tmp_path / "body.pt").exists() and (tmp_path / "calibration.json").exists()
+    loaded = MixLmRanker.load(tmp_path, base)
+    assert np.allclose(loaded.raw_scores(_query(), items), ranker.raw_scores(_query(), items), atol=1e-6)
+    assert np.allclose(loaded.score(_query(), items), ranker.score(_query(), items), atol=1e-6)
+    assert not np.allclose(loaded.score(_query(), items), raw, atol=1e-3)  # calibrated, not raw

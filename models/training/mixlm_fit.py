@@ -1,0 +1,79 @@
+"""The MixLM stage of training: fit the vector adapter on the student, calibrate it, evaluate it.
+
+Items get the vector ingest stores for them (the bi-encoder over ``item_text``, same token cap);
+the teacher is the text student's log-odds on every objective; the target is the judge's P(yes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from semstream.config import Settings
+from semstream.models.embedder import Embedder
+from semstream.models.item_text import item_text
+from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
+from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
+from semstream.models.ranker.slm import SlmRanker
+from semstream.models.training.evaluate import relevance_report
+from semstream.models.training.examples import Example, by_group
+from semstream.models.training.profiles import TrainProfile
+
+Group = tuple[Any, list[Any], np.ndarray, np.ndarray]
+
+
+def ingest_embedder(settings: Settings) -> Embedder:
+    from semstream.models.embedder import TransformerEmbedder
+
+    return TransformerEmbedder(settings.embedder_path, settings.embed_max_tokens, settings.embed_batch_size)
+
+
+def with_vectors(examples: Sequence[Example], embedder: Embedder) -> list[Example]:
+    """Copies of ``examples`` whose items carry their retrieval vector (each distinct item embedded once)."""
+    texts = {ex.item.id: item_text(ex.query.kind, ex.item.payload) for ex in examples}
+    ids = list(texts)
+    vectors = dict(zip(ids, np.asarray(embedder.embed([texts[i] for i in ids]), dtype=np.float32)))
+    return [replace(ex, item=ex.item.model_copy(update={"vector": vectors[ex.item.id].tolist()})) for ex in examples]
+
+
+def groups_of(teacher: SlmRanker, examples: Sequence[Example]) -> list[Group]:
+    """(query, items, text-ranker log-odds (N, n_tasks), judge P(yes) (N,)) per query."""
+    out = []
+    for idx in by_group(examples).values():
+        query, items = examples[idx[0]].query, [examples[i].item for i in idx]
+        out.append((query, items, teacher.log_odds(query, items), np.array([examples[i].targets[0] for i in idx])))
+    return out
+
+
+def raw_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.ndarray:
+    out = np.zeros(len(examples))
+    for idx in by_group(examples).values():
+        out[idx] = ranker.raw_scores(examples[idx[0]].query, [examples[i].item for i in idx])[:, 0]
+    return out
+
+
+def served_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.ndarray:
+    out = np.zeros(len(examples))
+    for idx in by_group(examples).values():
+        out[idx] = ranker.score(examples[idx[0]].query, [examples[i].item for i in idx])
+    return out
+
+
+def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Example], test: Sequence[Example],
+              profile: TrainProfile, embedder: Embedder) -> tuple[MixLmRanker, dict[str, Any]]:
+    """Adapter (and, when the profile says so, body) fitted on ``train``, calibrated on ``calib``,
+    reported on ``test`` next to the text student."""
+    train, calib, test = (with_vectors(x, embedder) for x in (train, calib, test))
+    mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed)
+    history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
+                          align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed)
+    positions = [ex.position for ex in calib]
+    mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
+        raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
+    report = {"soft_tokens": profile.mixlm_soft_tokens, "tuned_body": profile.mixlm_body_lr is not None,
+              "loss": [round(x, 4) for x in history], "train_pairs": len(train),
+              "test": relevance_report(test, served_relevance(mix, test))}
+    return mix, report
