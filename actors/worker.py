@@ -18,7 +18,7 @@ from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import VectorStore
 from semstream.topics.errors import ErrorPolicy
 from semstream.topics.exceptions import CommitError
-from semstream.topics.protocol import EventSource, RawRecord, next_offsets
+from semstream.topics.protocol import EventSource, RawRecord, TopicPartition, next_offsets
 from semstream.topics.serde import decode_event
 
 from semstream.actors.documents import text_to_embed, to_document
@@ -63,16 +63,19 @@ class IngestWorker:
         self.on_written = on_written
         self.observer = observer
         self._outcome = BatchOutcome()
+        self._last_lag: dict[TopicPartition, int] | None = None
         self.stats = IngestStats()
         self.freshness = FreshnessWindow()
 
     def step(self) -> int:
         """Handle one polled batch; returns how many records it covered."""
         records = self.source.poll(self.options.max_records, self.options.poll_ms)
+        lag = self.source.lag()
         if not records:
+            self._report_idle_lag(lag)
             return 0
         self.stats.in_flight = len(records)
-        self._outcome = BatchOutcome()
+        self._outcome = BatchOutcome(lag=lag)
         decoded = self._decode(records)
         docs = self._documents(decoded)
         self._write(docs)
@@ -82,6 +85,12 @@ class IngestWorker:
         self.stats.in_flight = 0
         self._account(records, decoded, docs)
         return len(records)
+
+    def _report_idle_lag(self, lag: dict[TopicPartition, int]) -> None:
+        """After an empty poll only the lag can have changed: report it when it did."""
+        if self.observer and lag != self._last_lag:
+            self.observer.observe(BatchOutcome(lag=lag))
+        self._last_lag = lag
 
     def _commit(self, records: Sequence[RawRecord]) -> None:
         """A failed commit (group rebalanced) is harmless: the batch is redelivered and re-applied
@@ -160,6 +169,7 @@ class IngestWorker:
             self._outcome.freshness.append((d.record.topic, max(0.0, now - d.record.timestamp_ms / 1000.0)))
         if self.observer:
             self.observer.observe(self._outcome)
+        self._last_lag = self._outcome.lag
         self.stats.consumed += len(records)
         self.stats.batches += 1
         self.stats.last_batch_at = now

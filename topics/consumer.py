@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from kafka import KafkaConsumer, TopicPartition as KafkaTopicPartition
@@ -22,6 +23,10 @@ GROUP_TIMEOUTS: dict[str, int] = {
     "session_timeout_ms": 6000,
     "heartbeat_interval_ms": 1000,
 }
+# Ends of partitions not fetched from yet come from a ListOffsets request: bounded, and at most
+# this often, so lag() never holds up the poll loop for long.
+LIST_ENDS_EVERY_S = 5.0
+LIST_ENDS_TIMEOUT_MS = 500
 
 
 class KafkaEventSource:
@@ -46,6 +51,8 @@ class KafkaEventSource:
         self.group = group or s.consumer_group
         self.topics = list(topics)
         self.log_resets = 0
+        self._listed_ends: dict[KafkaTopicPartition, int] = {}
+        self._listed_at = float("-inf")
         options: dict[str, object] = {
             "bootstrap_servers": bootstrap.split(","),
             "group_id": self.group,
@@ -100,6 +107,38 @@ class KafkaEventSource:
             return self._consumer.position(tp, timeout_ms=0)
         except (ValueError, KafkaError):
             return None
+
+    def lag(self) -> dict[TopicPartition, int]:
+        """Per assigned partition: the partition's end offset minus this member's position.
+
+        The end is the high watermark of the partition's last fetch response (no request). A
+        partition not fetched from since it was assigned asks the broker instead (ListOffsets,
+        at most every ``LIST_ENDS_EVERY_S``); Tansu answers that with the last batch's base
+        offset + 1 (see ``admin.end_offsets``), so until the first fetch the figure may be low,
+        never negative. Partitions whose position or end is still unknown are left out.
+        """
+        positions = {tp: self._position(tp) for tp in self._consumer.assignment()}
+        known = {tp: pos for tp, pos in positions.items() if pos is not None}
+        ends = self._ends(list(known))
+        return {(tp.topic, tp.partition): max(0, ends[tp] - pos) for tp, pos in known.items() if tp in ends}
+
+    def _ends(self, partitions: list[KafkaTopicPartition]) -> dict[KafkaTopicPartition, int]:
+        ends: dict[KafkaTopicPartition, int | None] = {tp: self._consumer.highwater(tp) for tp in partitions}
+        missing = [tp for tp, end in ends.items() if end is None]
+        if missing:
+            ends.update(self._list_ends(missing))
+        return {tp: end for tp, end in ends.items() if end is not None}
+
+    def _list_ends(self, partitions: list[KafkaTopicPartition]) -> dict[KafkaTopicPartition, int]:
+        """End offsets from the broker, refreshed at most every ``LIST_ENDS_EVERY_S``; {} when it does not answer."""
+        if time.monotonic() - self._listed_at >= LIST_ENDS_EVERY_S:
+            self._listed_at = time.monotonic()
+            try:
+                self._listed_ends = dict(self._consumer.end_offsets(partitions, timeout_ms=LIST_ENDS_TIMEOUT_MS))
+            except (ValueError, KafkaError) as e:
+                log.debug("end offsets of %s not listed: %s", partitions, e)
+                self._listed_ends = {}
+        return {tp: self._listed_ends[tp] for tp in partitions if tp in self._listed_ends}
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:

@@ -172,6 +172,14 @@ class MemorySource:
                     return records
                 self._broker._cond.wait(remaining)
 
+    def lag(self) -> dict[TopicPartition, int]:
+        """Records after this member's position in each partition it owned at its last poll."""
+        with self._broker._cond:
+            if self._member is None:
+                return {}
+            logs = self._broker._logs
+            return {tp: len(logs[tp[0]][tp[1]]) - position for tp, position in self._positions.items()}
+
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         with self._broker._cond:
             member = self._require_open()

@@ -40,6 +40,15 @@ class EventSource(Protocol):
         """
         ...
 
+    def lag(self) -> dict[TopicPartition, int]:
+        """Per partition assigned as of the last poll: end offset minus this member's position.
+
+        Cheap (no broker round trip in the steady state), never negative; a partition whose
+        position or end is not known yet is left out, as is everything once the member has no
+        partitions (closed, or revoked by a rebalance).
+        """
+        ...
+
     def close(self) -> None:
         """Leave the group; uncommitted progress is re-delivered to whoever takes the partitions."""
         ...
