@@ -53,10 +53,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
     _print_table(report)
 
 
+def _lag_line(topic: str, info: dict) -> str:
+    """``jobs.v1   12   p0=5 p1=7``: the group's lag (end offset - committed) per topic and partition."""
+    parts = " ".join(f"p{p}={n}" for p, n in sorted(info["partitions"].items()))
+    return f"{topic:<20} {info['lag']:<8} {parts}".rstrip()
+
+
 def _print_table(report: dict) -> None:
-    typer.echo("topic                lag")
+    typer.echo(f"{'topic':<20} {'lag':<8} per partition")
     for topic, info in report["kafka"].items():
-        typer.echo(f"{topic:<20} {info['lag']}")
+        typer.echo(_lag_line(topic, info))
     for collection, count in report.get("index", {}).items():
         typer.echo(f"index {collection:<14} {count} documents")
     for name, stats in report.get("ingest", {}).items():
