@@ -123,11 +123,18 @@ class KafkaEventSource:
         return {(tp.topic, tp.partition): max(0, ends[tp] - pos) for tp, pos in known.items() if tp in ends}
 
     def _ends(self, partitions: list[KafkaTopicPartition]) -> dict[KafkaTopicPartition, int]:
-        ends: dict[KafkaTopicPartition, int | None] = {tp: self._consumer.highwater(tp) for tp in partitions}
+        ends: dict[KafkaTopicPartition, int | None] = {tp: self._highwater(tp) for tp in partitions}
         missing = [tp for tp, end in ends.items() if end is None]
         if missing:
             ends.update(self._list_ends(missing))
         return {tp: end for tp, end in ends.items() if end is not None}
+
+    def _highwater(self, tp: KafkaTopicPartition) -> int | None:
+        """The end offset seen in the partition's last fetch response; None before one (or once revoked)."""
+        try:
+            return self._consumer.highwater(tp)
+        except KafkaError:
+            return None
 
     def _list_ends(self, partitions: list[KafkaTopicPartition]) -> dict[KafkaTopicPartition, int]:
         """End offsets from the broker, refreshed at most every ``LIST_ENDS_EVERY_S``; {} when it does not answer."""

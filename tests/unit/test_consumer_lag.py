@@ -89,6 +89,7 @@ class FakeKafkaConsumer:
         self.listed: dict[KTP, int] = {}
         self.list_calls: list[tuple[list[KTP], int | None]] = []
         self.listing_fails = False
+        self.revoked: set[KTP] = set()  # still listed by assignment(), gone by the next call
 
     def subscribe(self, topics: list[str]) -> None:
         pass
@@ -102,6 +103,8 @@ class FakeKafkaConsumer:
         return self.positions[tp]
 
     def highwater(self, tp: KTP) -> int | None:
+        if tp in self.revoked:
+            raise IllegalStateError("Partition is not assigned")
         return self.highwaters.get(tp)
 
     def end_offsets(self, partitions: list[KTP], timeout_ms: int | None = None) -> dict[KTP, int]:
@@ -156,6 +159,8 @@ def test_kafka_lag_leaves_out_unknown_positions_and_unanswered_ends(fake, monkey
     consumer.listing_fails = True
     assert source.lag() == {(JOBS, 2): 4}
     assert [tps for tps, _ in consumer.list_calls] == [[KTP(JOBS, 1)]]
+    consumer.revoked = {KTP(JOBS, 2)}
+    assert source.lag() == {}
 
 
 # --- the worker reports lag to its observer ----------------------------------------------
