@@ -176,9 +176,9 @@ class Recorder:
 
 def _worker(broker: MemoryBroker, observer: object, max_records: int = 4) -> IngestWorker:
     policy = ErrorPolicy("dead_letter", broker.sink())
+    options = WorkerOptions(max_records=max_records, poll_ms=0)
     return IngestWorker(broker.source("g", [JOBS]), MemoryStore(), HashEmbedder(), policy, {JOBS: EntityKind.JOB},
-                        WorkerOptions(max_records=max_records, poll_ms=0), backoff=Backoff(attempts=2, first_delay_s=0.0),
-                        observer=observer)
+                        options, backoff=Backoff(attempts=2, first_delay_s=0.0), observer=observer)
 
 
 def test_worker_reports_lag_after_each_batch_and_after_idle_polls_only_when_it_moved() -> None:
