@@ -4,7 +4,8 @@
 (b) cross    sentence_transformers.CrossEncoder on the same weights (num_labels=1; its head is
              untrained, so its NDCG is not comparable - it is here for speed)
 (c) prefix   the SLM ranker, prefix-shared (query prefix once, item texts batched against its KV)
-(d) summary  (c) on the ingest-time extractive summaries, on a pruned copy of the model
+(d) summary  (c) on the ingest-time extractive summaries, on a pruned copy of the model, before
+             (``_raw``) and after recovery distillation from the unpruned model on the training queries
 (e) mixlm    the item is its retrieval vector as one soft token + a special token; no item text
 
 Candidates: each evaluation query's judge-labelled items plus real items from other queries up to N.
@@ -181,6 +182,20 @@ def pruned_copy(data_dir: str | None, batch_size: int, layers: int | None, mlp_k
     return ranker, prune_scorer(ranker.scorer, layers, mlp_keep)
 
 
+def recovered_copy(args: argparse.Namespace, teacher: Any, kind: Any, groups: dict, texts: list[str],
+                   vectors: dict) -> tuple[Any, dict]:
+    """A pruned copy distilled back towards the unpruned ranker on the training queries' summaries."""
+    from semstream.models.ranker.pruning import recover
+
+    pruned, info = pruned_copy(args.data_dir, args.batch_size, args.prune_layers, args.prune_mlp)
+    start = time.perf_counter()
+    inputs = [rank_inputs(kind, t, [(p.item_id, p.payload) for p in groups[t]], vectors, True) for t in texts]
+    history = recover(pruned, teacher, inputs, epochs=args.recover_epochs, lr=args.recover_lr)
+    return pruned, info | {"recovery_queries": len(texts), "recovery_epochs": args.recover_epochs,
+                           "recovery_seconds": round(time.perf_counter() - start, 1),
+                           "recovery_loss": [round(x, 4) for x in history]}
+
+
 def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vectors: dict, args: argparse.Namespace) -> tuple[Any, dict]:
     """A MixLM adapter fitted to the text ranker's log-odds (and the judge grades) on ``texts``."""
     from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
@@ -193,8 +208,10 @@ def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vecto
         teacher = ranker.log_odds(query, items, mode="prefix-shared")[:, 0]
         groups_in.append((query, items, teacher, np.array([p.grade / 4 for p in groups[text]])))
     teacher_s = time.perf_counter() - start
-    history = train_mixlm(mix, groups_in, epochs=args.epochs, lr=args.lr)
+    history = train_mixlm(mix, groups_in, epochs=args.epochs, lr=args.lr, align_epochs=args.align_epochs,
+                          body_lr=args.tune_body)
     return mix, {"train_queries": len(texts), "teacher_seconds": round(teacher_s, 1), "epochs": args.epochs,
+                 "align_epochs": args.align_epochs, "tuned_body_lr": args.tune_body,
                  "train_seconds": round(time.perf_counter() - start - teacher_s, 1), "loss": [round(x, 4) for x in history]}
 
 
@@ -233,6 +250,11 @@ def main() -> None:
     parser.add_argument("--mlp-adapter", action="store_true")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--align-epochs", type=int, default=2, help="MixLM epochs aligning to the text ranker first")
+    parser.add_argument("--tune-body", type=float, default=None, help="MixLM: also tune a body copy at this rate")
+    parser.add_argument("--recover-epochs", type=int, default=1, help="Recovery distillation of the pruned model")
+    parser.add_argument("--recover-lr", type=float, default=5e-5)
+    parser.add_argument("--recover-queries", type=int, default=40)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--save-mixlm", default=None, help="Save the fitted adapter here (a ranker version's mixlm/ folder).")
     parser.add_argument("--skip", default="", help="Comma-separated variants to leave out.")
@@ -254,7 +276,8 @@ def run(args: argparse.Namespace) -> dict:
     cands = candidate_lists(groups, eval_texts, args.n, args.seed)
     vectors = item_vectors(groups, Path(args.cache_dir))
     ranker, model_dir = load_text_ranker(args.data_dir, args.batch_size)
-    pruned, prune_info = pruned_copy(args.data_dir, args.batch_size, args.prune_layers, args.prune_mlp)
+    pruned_raw, prune_info = pruned_copy(args.data_dir, args.batch_size, args.prune_layers, args.prune_mlp)
+    pruned, recovery_info = recovered_copy(args, ranker, kind, groups, train_texts[: args.recover_queries], vectors)
     mix, mix_info = train_mixlm_on(ranker, kind, groups, train_texts[: args.train_queries], vectors, args)
     if args.save_mixlm:
         mix_info["saved"] = str(mix.save(Path(args.save_mixlm)))
@@ -263,6 +286,7 @@ def run(args: argparse.Namespace) -> dict:
         "b_cross_encoder": (lambda: cross_encoder_scorer(model_dir, ranker.max_tokens, args.batch_size), False, True),
         "c_prefix_shared": (lambda: slm_scorer(ranker, "prefix-shared"), False, False),
         "d_summary_unpruned": (lambda: slm_scorer(ranker, "prefix-shared"), True, False),
+        "d_summary_pruned_raw": (lambda: slm_scorer(pruned_raw, "prefix-shared"), True, False),
         "d_summary_pruned": (lambda: slm_scorer(pruned, "prefix-shared"), True, False),
         "e_mixlm": (lambda: (lambda q, items: mix.score(q, items)), False, False),
     }
@@ -270,7 +294,8 @@ def run(args: argparse.Namespace) -> dict:
     shared_texts = eval_texts[: args.slow_queries]
     result: dict[str, Any] = {"n": args.n, "pairs_file": str(pairs_path), "model": str(model_dir),
                               "eval_queries": len(eval_texts), "shared_queries": len(shared_texts),
-                              "variants": {}, "shared": {}, "pruning": prune_info, "mixlm": mix_info}
+                              "variants": {}, "shared": {}, "pruning": prune_info | recovery_info,
+                              "mixlm": mix_info}
     for name, (make, summary, slow) in variants.items():
         if name in skip:
             continue

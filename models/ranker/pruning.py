@@ -4,16 +4,21 @@
 layers of its base, so later layers are the cheapest to lose) and, in every kept layer, the MLP
 neurons whose input row and output column have the largest L2-norm product. The pruned scorer is a
 plain Hugging Face model again (the config's ``intermediate_size`` is updated), so it saves and
-loads like any other ranker.
+loads like any other ranker. ``recover`` then distils the unpruned ranker back into the pruned one.
 """
 
 from __future__ import annotations
+
+import random
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, _layer_list
+from semstream.models.ranker.protocol import RankItem, RankQuery
+from semstream.models.ranker.slm import SlmRanker, pad_right
 
 
 def _mlp(layer: nn.Module) -> tuple[nn.Module, str, nn.Linear, nn.Module, str, nn.Linear]:
@@ -65,3 +70,31 @@ def prune_scorer(scorer: YesNoScorer, layers: int | None = None, mlp_keep: float
             config.intermediate_size = width
     after = sum(p.numel() for p in scorer.parameters())
     return {"layers": len(body_layers), "mlp_width": width, "mlp_keep": mlp_keep, "params_before": before, "params_after": after}
+
+
+def recover(pruned: SlmRanker, teacher: SlmRanker, groups: Sequence[tuple[RankQuery, Sequence[RankItem]]],
+            epochs: int = 2, lr: float = 5e-5, batch: int = 16, seed: int = 0) -> list[float]:
+    """Recovery distillation: train the pruned ranker on the unpruned one's log-odds (MSE, every
+    objective) over the given queries' items, full-text path. Returns the mean loss per epoch."""
+    targets = [torch.tensor(teacher.log_odds(q, items), dtype=torch.float32) for q, items in groups]
+    rows = [(q, item, t) for (q, items), ts in zip(groups, targets) for item, t in zip(items, ts)]
+    params = [p for p in pruned.scorer.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    rng, history = random.Random(seed), []
+    pruned.scorer.train()
+    for _ in range(epochs):
+        rng.shuffle(rows)
+        history.append(sum(_recover_step(pruned, optimiser, rows[s : s + batch]) for s in range(0, len(rows), batch))
+                       / max(1, -(-len(rows) // batch)))
+    pruned.scorer.eval()
+    return history
+
+
+def _recover_step(pruned: SlmRanker, optimiser: torch.optim.Optimizer, rows: list) -> float:
+    ids, mask = pad_right([pruned.encoder.full(q, [item])[0] for q, item, _ in rows], pruned.pad_id)
+    loss = nn.functional.mse_loss(pruned.scorer(ids.to(pruned.device), mask.to(pruned.device)),
+                                  torch.stack([t for _, _, t in rows]).to(pruned.device))
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    return float(loss.detach())

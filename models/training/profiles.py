@@ -33,7 +33,7 @@ class TrainProfile(BaseModel):
     mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")
     mixlm_epochs: int = Field(4, ge=0, description="MixLM epochs with the task loss too; 0 = no MixLM adapter.")
     mixlm_lr: float = 3e-3
-    mixlm_body_lr: float | None = Field(None, description="Also tune a copy of the body at this rate; None = frozen.")
+    mixlm_body_lr: float | None = Field(3e-5, description="Also tune a copy of the body at this rate; None = frozen.")
     checkpoint_every: int = 25
     eval_fraction: float = 0.2
     calib_fraction: float = 0.2
@@ -42,19 +42,19 @@ class TrainProfile(BaseModel):
 
 PROFILES: dict[str, TrainProfile] = {
     "quick": TrainProfile(
-        name="quick", queries_per_kind=30, candidates_per_query=10, title_queries=200, corpus_per_source=150, engagement_sessions=400,
+        name="quick", queries_per_kind=30, candidates_per_query=10, title_queries=60, corpus_per_source=150, engagement_sessions=400,
         max_chars=600, max_tokens=128, teacher_layers=None, student_layers=4, items_per_query=10,
         teacher_epochs=2, engagement_epochs=1, student_epochs=2, lr=1e-4, head_lr=3e-3,
     ),
     "full": TrainProfile(
-        name="full", queries_per_kind=80, candidates_per_query=14, title_queries=800, corpus_per_source=600, engagement_sessions=3000,
+        name="full", queries_per_kind=80, candidates_per_query=14, title_queries=400, corpus_per_source=600, engagement_sessions=3000,
         max_chars=1000, max_tokens=160, teacher_epochs=2, engagement_epochs=1, student_epochs=2, student_layers=4,
         items_per_query=14, lr=1e-4, head_lr=3e-3, checkpoint_every=50,
     ),
     "tiny": TrainProfile(
         name="tiny", queries_per_kind=12, candidates_per_query=8, corpus_per_source=40, engagement_sessions=150,
         max_chars=300, max_tokens=64, teacher_layers=2, student_layers=1, lr=2e-4, head_lr=5e-3,
-        checkpoint_every=10,
+        checkpoint_every=10, mixlm_align_epochs=1, mixlm_epochs=1,
     ),
 }
 

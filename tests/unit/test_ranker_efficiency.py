@@ -163,3 +163,18 @@ def test_mixlm_align_then_tune_body_keeps_the_text_ranker_and_round_trips(tmp_pa
     assert np.allclose(loaded.raw_scores(_query(), items), ranker.raw_scores(_query(), items), atol=1e-6)
     assert np.allclose(loaded.score(_query(), items), ranker.score(_query(), items), atol=1e-6)
     assert not np.allclose(loaded.score(_query(), items), raw, atol=1e-3)  # calibrated, not raw
+
+
+def test_recovery_distillation_pulls_the_pruned_model_towards_the_unpruned_one() -> None:
+    from semstream.models.ranker.pruning import recover
+
+    teacher = _tiny(2)
+    pruned = _tiny(2)
+    prune_scorer(pruned.scorer, layers=1, mlp_keep=0.5)
+    items = [RankItem(id=str(i), payload={"title": t}) for i, t in
+             enumerate(["Python developer", "Chef", "Nurse", "Data engineer", "Baker", "Go backend engineer"])]
+    groups = [(_query(), items)]
+    gap = lambda: np.abs(pruned.log_odds(_query(), items) - teacher.log_odds(_query(), items)).mean()  # noqa: E731
+    before = gap()
+    history = recover(pruned, teacher, groups, epochs=6, lr=1e-3, batch=3)
+    assert history[-1] < history[0] and gap() < 0.5 * before
