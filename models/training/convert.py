@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from semstream.models.data.judged import JudgedPair
 from semstream.models.engagement.schema import EngagementEvent
@@ -19,6 +19,7 @@ ENGAGEMENT_ACTIONS: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.PROFILE: ("profile_view", "connect", "message"),
 }
 ALL_ACTIONS: list[str] = [a for kind in EntityKind for a in ENGAGEMENT_ACTIONS[kind]]
+FIRST_ACTIONS = {actions[0] for actions in ENGAGEMENT_ACTIONS.values()}  # click, profile_view
 # Downstream actions are rare: their rate is only trusted (unmasked) with this many impressions.
 SPARSE_ACTIONS = {"apply", "connect", "message"}
 MIN_IMPRESSIONS_SPARSE = 3
@@ -68,9 +69,28 @@ def action_mask(kind: EntityKind, actions: Sequence[str] = ALL_ACTIONS) -> list[
     return [1.0 if a in ENGAGEMENT_ACTIONS[kind] else 0.0 for a in actions]
 
 
+def position_propensity(events: Sequence[EngagementEvent], floor: float = 0.05) -> Callable[[int], float]:
+    """P(examined | position) estimated from the logs as the click-through rate of each position relative
+    to the best one (positive actions of either vertical), never below ``floor``."""
+    shown: dict[int, int] = defaultdict(int)
+    clicked: dict[int, int] = defaultdict(int)
+    for e in events:
+        if e.action == "impression":
+            shown[e.position] += 1
+        elif e.action in FIRST_ACTIONS:
+            clicked[e.position] += 1
+    ctr = {p: clicked[p] / n for p, n in shown.items()}
+    best = max(ctr.values(), default=0.0)
+    return lambda p: max(floor, ctr.get(p, 0.0) / best) if best > 0 else 1.0
+
+
 def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[JudgedPair], hint_rate: float,
                         seed: int, actions: Sequence[str] = ALL_ACTIONS) -> list[Example]:
-    """One example per shown (query, item): per-action rate per impression, masked where not observed."""
+    """One example per shown (query, item): per-action rate per examined impression (clicks over the
+    impressions' summed position propensities, so a low slot is not mistaken for a poor item), masked
+    where not observed."""
+    events = list(events)
+    propensity = position_propensity(events)
     by_key = {(p.query.text, p.item_id): p for p in pairs}
     shown: dict[tuple[str, str], list[int]] = defaultdict(list)
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -85,7 +105,8 @@ def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[Judge
         if pair is None:
             continue
         n = len(positions)
-        targets = [min(1.0, counts[key].get(a, 0) / n) for a in actions]
+        examined = sum(propensity(p) for p in positions)
+        targets = [min(1.0, counts[key].get(a, 0) / examined) for a in actions]
         mask = [m * float(a not in SPARSE_ACTIONS or n >= MIN_IMPRESSIONS_SPARSE)
                 for a, m in zip(actions, action_mask(pair.kind, actions))]
         query = rank_query(pair.kind, pair.query, _keep_hints(pair.query.text, hint_rate, seed))

@@ -33,6 +33,17 @@ def pairwise_ranknet(z: torch.Tensor, targets: torch.Tensor, groups: torch.Tenso
     return (F.softplus(-diff[chosen]) * gap[chosen]).sum() / gap[chosen].sum()
 
 
+def masked_pairwise(z: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """RankNet per task over the rows where that task was observed, averaged over tasks with any pair:
+    observed rates are noisy, but which of two items of one query drew more is the signal that counts."""
+    terms = []
+    for t in range(z.shape[1]):
+        rows = mask[:, t] > 0
+        if rows.sum() >= 2:
+            terms.append(pairwise_ranknet(z[rows, t], targets[rows, t], groups[rows]))
+    return torch.stack(terms).mean() if terms else z.sum() * 0.0
+
+
 def relevance_loss(z: torch.Tensor, targets: torch.Tensor, groups: torch.Tensor, pairwise_weight: float) -> torch.Tensor:
     """Soft-label BCE to the judge's P(yes) plus a within-query pairwise term (task 0)."""
     pointwise = F.binary_cross_entropy_with_logits(z[:, 0], targets[:, 0])

@@ -44,7 +44,7 @@ PROFILES: dict[str, TrainProfile] = {
     "quick": TrainProfile(
         name="quick", queries_per_kind=30, candidates_per_query=10, title_queries=60, corpus_per_source=150, engagement_sessions=400,
         max_chars=600, max_tokens=128, teacher_layers=None, student_layers=4, items_per_query=10,
-        teacher_epochs=2, engagement_epochs=1, student_epochs=2, lr=1e-4, head_lr=3e-3,
+        teacher_epochs=2, engagement_epochs=2, student_epochs=2, lr=1e-4, head_lr=3e-3,
     ),
     "full": TrainProfile(
         name="full", queries_per_kind=80, candidates_per_query=14, title_queries=400, corpus_per_source=600, engagement_sessions=3000,

@@ -19,7 +19,7 @@ from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load
 from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
 from semstream.models.training import trainer
 from semstream.models.training.examples import Example
-from semstream.models.training.losses import masked_bce, relevance_loss
+from semstream.models.training.losses import masked_bce, masked_pairwise, relevance_loss
 from semstream.models.training.profiles import TrainProfile
 
 DONE = "done.json"
@@ -103,16 +103,18 @@ def train_relevance_teacher(examples: Sequence[Example], base: Path, profile: Tr
 
 def train_engagement_teacher(examples: Sequence[Example], relevance_dir: Path, actions: list[str],
                              profile: TrainProfile, out: Path, progress: bool = True) -> dict[str, Any]:
-    """Per-action soft-label BCE to observed rates, masked where an action was not observed."""
+    """Per-action soft-label BCE to observed rates plus a within-query pairwise term per action, both
+    masked where an action was not observed."""
     if is_done(out):
         return read_done(out)
     torch.manual_seed(profile.seed + 1)
     scorer, tokenizer = load_scorer(relevance_dir / "model", n_tasks=1)
     set_tasks(scorer, len(actions))
-    targets, mask, _ = _tensors(examples)
+    targets, mask, groups = _tensors(examples)
 
     def loss_fn(z: torch.Tensor, idx: list[int]) -> torch.Tensor:
-        return masked_bce(z, targets[idx], mask[idx])
+        pairwise = masked_pairwise(z, targets[idx], mask[idx], groups[idx])
+        return masked_bce(z, targets[idx], mask[idx]) + profile.pairwise_weight * pairwise
 
     epochs = profile.engagement_epochs or profile.teacher_epochs
     stats = fit_scorer(scorer, tokenizer, examples, loss_fn, profile, epochs, out, "engagement teacher", progress)

@@ -29,9 +29,16 @@ def summary_lines(report: dict) -> list[str]:
     student = report["stages"].get("student", {}).get("result")
     if student:
         lines.append(f"ranker: {student['artifact']}")
-        for who, metrics in student["eval"].items():
+        evaluation = dict(student["eval"])
+        clicks, mixlm = evaluation.pop("click_auroc", None), evaluation.pop("mixlm", None)
+        if mixlm:
+            evaluation["mixlm"] = mixlm["test"]
+        for who, metrics in evaluation.items():
             extra = "".join(f"  {k.upper()} {metrics[k]:.4f}" for k in ("auroc", "ece") if k in metrics)
             lines.append(f"  {who:<20} NDCG@10 {metrics['ndcg@10']:.4f}{extra}")
+        if clicks:
+            lines.append("  click AUROC          " + "  ".join(
+                f"{k} {clicks[k]:.4f}" for k in ("engagement_teacher", "student", "popularity")))
     return lines
 
 

@@ -148,3 +148,26 @@ def test_train_command_rejects_an_unknown_profile_by_name(tmp_path: Path, monkey
         get_settings.cache_clear()
     assert result.exit_code == 1 and "unknown training profile 'huge'" in result.output
     assert not (tmp_path / "training").exists()
+
+
+def test_position_propensity_debiases_rates_of_low_slots() -> None:
+    from semstream.models.training.convert import position_propensity
+
+    pairs = _pairs()[:2]
+    events = []
+    for s in range(10):
+        for pos, pair in enumerate(pairs):
+            events.append(EngagementEvent(kind=EntityKind.JOB, query_text=pair.query.text, searcher_id=f"s{s}",
+                                          item_id=pair.item_id, position=pos, action="impression", ts=1.0))
+        if s < 4:  # the top slot draws 4 clicks in 10, the second 2 in 10
+            events.append(EngagementEvent(kind=EntityKind.JOB, query_text=pairs[0].query.text, searcher_id=f"s{s}",
+                                          item_id=pairs[0].item_id, position=0, action="click", ts=2.0))
+        if s < 2:
+            events.append(EngagementEvent(kind=EntityKind.JOB, query_text=pairs[1].query.text, searcher_id=f"s{s}",
+                                          item_id=pairs[1].item_id, position=1, action="click", ts=2.0))
+    propensity = position_propensity(events)
+    assert propensity(0) == 1.0 and propensity(1) == pytest.approx(0.5) and propensity(7) == 0.05
+    examples = {ex.item.id: ex for ex in engagement_examples(events, pairs, 0.0, 0)}
+    click = ALL_ACTIONS.index("click")
+    assert examples[pairs[0].item_id].targets[click] == pytest.approx(0.4)
+    assert examples[pairs[1].item_id].targets[click] == pytest.approx(0.4)  # 0.2 raw, seen half as often
