@@ -7,6 +7,8 @@
 (d) summary  (c) on the ingest-time extractive summaries, on a pruned copy of the model, before
              (``_raw``) and after recovery distillation from the unpruned model on the training queries
 (e) mixlm    the item is its retrieval vector as one soft token + a special token; no item text
+             (``e_mixlm``: adapter fitted here on the judged training queries; ``e_mixlm_served``: the
+             adapter training saved with the model, as served)
 
 Candidates: each evaluation query's judge-labelled items plus real items from other queries up to N.
 NDCG@10 is computed on the judged items only. Slow variants run on the first ``--slow-queries``
@@ -182,6 +184,14 @@ def pruned_copy(data_dir: str | None, batch_size: int, layers: int | None, mlp_k
     return ranker, prune_scorer(ranker.scorer, layers, mlp_keep)
 
 
+def served_mixlm(ranker: Any, model_dir: Path) -> Any:
+    """The MixLM adapter saved beside the trained model (``<version>/mixlm/``), if there is one."""
+    from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
+
+    folder = model_dir.parent / MIXLM_DIR
+    return MixLmRanker.load(folder, ranker) if folder.is_dir() else None
+
+
 def recovered_copy(args: argparse.Namespace, teacher: Any, kind: Any, groups: dict, texts: list[str],
                    vectors: dict) -> tuple[Any, dict]:
     """A pruned copy distilled back towards the unpruned ranker on the training queries' summaries."""
@@ -290,6 +300,9 @@ def run(args: argparse.Namespace) -> dict:
         "d_summary_pruned": (lambda: slm_scorer(pruned, "prefix-shared"), True, False),
         "e_mixlm": (lambda: (lambda q, items: mix.score(q, items)), False, False),
     }
+    served = served_mixlm(ranker, model_dir)
+    if served is not None:  # the adapter training saved with the model: what the Ranking deployment loads
+        variants["e_mixlm_served"] = (lambda: (lambda q, items: served.raw_scores(q, items)[:, 0].tolist()), False, False)
     skip = set(filter(None, args.skip.split(",")))
     shared_texts = eval_texts[: args.slow_queries]
     result: dict[str, Any] = {"n": args.n, "pairs_file": str(pairs_path), "model": str(model_dir),

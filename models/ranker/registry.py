@@ -6,6 +6,7 @@ ranker exists yet (a few minutes on CPU) and returns the version folder.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from semstream.models.ranker.artifacts import CONFIG_FILE, load_artifact
 from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
 from semstream.models.ranker.slm import SlmRanker
 
+log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -58,7 +60,8 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
                 dtype: str | None = None, mode: str | None = None) -> SlmRanker | MixLmRanker:
     """The newest version of ``name``; device/dtype/mode default to the settings' ranker fields.
 
-    ``mode="mixlm"`` wraps the text ranker with the vector adapter stored in ``<version>/mixlm/``.
+    ``mode="mixlm"`` wraps the text ranker with the vector adapter stored in ``<version>/mixlm/`` (a
+    version without one serves its text ranker, with a warning; the response names the variant).
     """
     settings = settings or get_settings()
     directory = latest_version_dir(name, settings)
@@ -72,7 +75,13 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
         mode="prefix-shared" if mode == "mixlm" else mode,
         batch_size=settings.ranker_batch_size,
     )
-    return MixLmRanker.load(directory / MIXLM_DIR, base) if mode == "mixlm" else base
+    if mode != "mixlm":
+        return base
+    if not (directory / MIXLM_DIR).is_dir():  # a version trained before MixLM: serve its text ranker
+        log.warning("ranker %s/%s has no MixLM adapter; serving its %s text ranker instead", name, directory.name,
+                    base.variant)
+        return base
+    return MixLmRanker.load(directory / MIXLM_DIR, base)
 
 
 def ensure_default_ranker(settings: Settings | None = None, progress: bool = True, profile: str = "quick") -> Path:

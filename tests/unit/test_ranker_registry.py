@@ -85,3 +85,16 @@ def test_device_and_dtype_come_from_settings(settings) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ModelLoadError, match="cuda"):
             load_ranker("default", settings.model_copy(update={"ranker_device": "cuda"}))
+
+
+def test_mixlm_mode_loads_the_saved_adapter_or_serves_the_text_ranker(settings, caplog) -> None:
+    from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
+
+    directory = _write(settings)
+    with caplog.at_level("WARNING"):
+        fallback = load_ranker("default", settings, mode="mixlm")
+    assert fallback.variant == "prefix-shared" and "no MixLM adapter" in caplog.text
+    MixLmRanker.fresh(fallback, seed=1).save(directory / MIXLM_DIR)
+    mixed = load_ranker("default", settings, mode="mixlm")
+    vector = (np.ones(384) / 384**0.5).tolist()
+    assert mixed.variant == "mixlm" and len(mixed.score(QUERY, [RankItem(id="v", vector=vector)])) == 1
