@@ -26,8 +26,8 @@ from semstream.models.training.distill import predict, train_student
 from semstream.models.training.engagement_eval import click_auroc
 from semstream.models.training.evaluate import fit_calibrators, relevance_report
 from semstream.models.training.examples import Example, by_group
-from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.exceptions import TrainingError
+from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.profiles import TrainProfile, get_profile
 from semstream.models.training.teachers import init_scorer, template_for, train_engagement_teacher, train_relevance_teacher
 
@@ -129,10 +129,11 @@ def register_teacher(settings: Settings, ws: Workspace, profile: TrainProfile, m
 
     scorer, tokenizer = load_scorer(ws.relevance / "model", 1)
     directory = new_version_dir(TEACHER_NAME, settings)
-    config = RankerConfig(name=TEACHER_NAME, version=directory.name, backbone="all-MiniLM-L6-v2 run causally, relevance teacher",
-                          layers=int(scorer.lm.config.num_hidden_layers), template=template_for(profile),
-                          max_tokens=profile.max_tokens, objectives=["relevance"], profile=profile.model_dump(),
-                          metrics=metrics)
+    config = RankerConfig(
+        name=TEACHER_NAME, version=directory.name, backbone="all-MiniLM-L6-v2 run causally, relevance teacher",
+        layers=int(scorer.lm.config.num_hidden_layers), template=template_for(profile), max_tokens=profile.max_tokens,
+        objectives=["relevance"], profile=profile.model_dump(), metrics=metrics,
+    )
     return write_artifact(directory, scorer, tokenizer, config, CalibratorSet(), {"relevance_teacher": metrics})
 
 
@@ -155,7 +156,8 @@ def evaluate_all(ws: Workspace, profile: TrainProfile, ranker: SlmRanker, base: 
 
 
 def evaluate_clicks(ws: Workspace, profile: TrainProfile, student: SlmRanker) -> dict[str, Any]:
-    """Click AUROC on the calibration split's sessions (never trained on): teacher, student, popularity."""
+    """Click AUROC on the calibration split's sessions, which no model trained on (the student's calibrators
+    were fitted there, so its raw scores are used): engagement teacher, student, popularity."""
     held = _engagement(ws, profile, "calib")
     teacher, tok = load_scorer(ws.engagement / "model", len(ALL_ACTIONS))
     p_teacher = predict(teacher, tok, profile, held)
