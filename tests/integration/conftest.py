@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import data_dir_with_ranker
+
 from semstream.config import Settings, load_settings
 
 
@@ -106,3 +108,35 @@ def _close_index_owner() -> None:
     except ray.exceptions.RayError:
         pass
     ray.kill(owner)
+
+
+@pytest.fixture(scope="session")
+def tiny_ranker_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose ``models/`` holds a ``default`` ranker trained with the tiny profile.
+
+    Training is slow, so the models are kept in pytest's cache (when enabled) under a key of the
+    ranker and training sources: a change to either trains again."""
+    from semstream.models.ranker.registry import ensure_default_ranker
+
+    cache = getattr(request.config, "cache", None)
+    home = cache.mkdir(f"tiny-ranker-{_sources_digest()}") if cache else tmp_path_factory.mktemp("ranker")
+    settings = load_settings(data_dir=home, shared_data_dir=home / "no-public-data")
+    ensure_default_ranker(settings, progress=False, profile="tiny")
+    return home
+
+
+@pytest.fixture(scope="session")
+def ranker_data_dir(tiny_ranker_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return data_dir_with_ranker(tiny_ranker_home, tmp_path_factory)
+
+
+def _sources_digest() -> str:
+    import hashlib
+
+    import semstream.models as models
+
+    root = Path(models.__file__).parent
+    digest = hashlib.sha1()
+    for path in sorted([*root.glob("ranker/*.py"), *root.glob("training/*.py"), *root.glob("data/*.py")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

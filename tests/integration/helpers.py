@@ -12,6 +12,8 @@ import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from semstream.config import Settings
 from semstream.schemas import EntityKind
@@ -161,3 +163,10 @@ def consumed(pool) -> int:
 def report(what: str, seconds: float) -> None:
     """Recovery figures go to the test output (run pytest with -s to see them)."""
     print(f"\n[recovery] {what}: {seconds:.1f} s")
+
+
+def data_dir_with_ranker(home: Path, tmp_path_factory: Any) -> Path:
+    """A fresh data dir (empty index) that serves the tiny ranker of ``home``."""
+    data_dir = tmp_path_factory.mktemp("serve-data")
+    (data_dir / "models").symlink_to(home / "models", target_is_directory=True)
+    return data_dir

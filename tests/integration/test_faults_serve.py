@@ -12,7 +12,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from helpers import expected, indexed, job_ids, produce, report, scenario, wait_for
@@ -20,36 +19,6 @@ from helpers import expected, indexed, job_ids, produce, report, scenario, wait_
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 RECOVERY_BOUND_S = 120.0   # generous: a replica start loads its models on a shared 2-core machine
-
-
-@pytest.fixture(scope="session")
-def ranker_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir whose ``models/`` holds a ``default`` ranker trained with the tiny profile.
-
-    Training is slow, so the models are kept in pytest's cache (when enabled) under a key of the
-    ranker and training sources: a change to either trains again."""
-    from semstream.config import load_settings
-    from semstream.models.ranker.registry import ensure_default_ranker
-
-    cache = getattr(request.config, "cache", None)
-    models_home = cache.mkdir(f"tiny-ranker-{_sources_digest()}") if cache else tmp_path_factory.mktemp("ranker")
-    settings = load_settings(data_dir=models_home, shared_data_dir=models_home / "no-public-data")
-    ensure_default_ranker(settings, progress=False, profile="tiny")
-    data_dir = tmp_path_factory.mktemp("serve-data")
-    (data_dir / "models").symlink_to(models_home / "models", target_is_directory=True)
-    return data_dir
-
-
-def _sources_digest() -> str:
-    import hashlib
-
-    import semstream.models as models
-
-    root = Path(models.__file__).parent
-    digest = hashlib.sha1()
-    for path in sorted([*root.glob("ranker/*.py"), *root.glob("training/*.py"), *root.glob("data/*.py")]):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 @dataclass
