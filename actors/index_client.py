@@ -88,5 +88,12 @@ class ActorStoreClient(HitReads):
     def versions(self, kind: EntityKind, ids: Sequence[str]) -> dict[str, int]:
         return self._call("versions", kind, list(ids))
 
+    def purge_deleted(self) -> dict[str, int]:
+        """Points kept per collection after the owner rewrote its shards without deleted data.
+
+        Bound by this client's timeout; a purge that outlasts it goes on in the owner.
+        """
+        return self._call("purge_deleted")
+
     def close(self) -> None:
         """The owner closes the store; a client has nothing to release."""

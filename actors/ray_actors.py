@@ -63,8 +63,22 @@ class IndexOwnerActor:
         maintain = getattr(self._store, "maintain", None)
         return bool(maintain()) if maintain else False
 
+    def purge_deleted(self) -> dict[str, int]:
+        """Rewrite the embedded shards without deleted entities' data; slow, blocks every write."""
+        return purge_deleted(self._store)
+
     def close(self) -> None:
         self._store.close()
+
+
+def purge_deleted(store: Any) -> dict[str, int]:
+    """Points kept per collection after ``store.purge_deleted()``; ``{}`` for a store without it.
+
+    The in-memory store keeps nothing on disk, and a Qdrant server reclaims deleted points with its
+    own vacuum optimizer.
+    """
+    purge = getattr(store, "purge_deleted", None)
+    return dict(purge()) if purge else {}
 
 
 def index_owner(settings: Settings) -> Any:

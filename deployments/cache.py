@@ -97,6 +97,11 @@ class ScoreCache:
             self._stats.invalidated += dropped
         return dropped
 
+    def holds(self, kind: EntityKind, item_id: str) -> bool:
+        """Whether any cached entry still has a score of this item."""
+        with self._lock:
+            return bool(self._by_item.get((EntityKind(kind).value, item_id)))
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

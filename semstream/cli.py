@@ -1,4 +1,4 @@
-"""The one command line: ``semstream up | produce | status | search | train | eval``.
+"""The one command line: ``semstream up | produce | status | purge | search | train | eval``.
 
 Each subcommand's module is imported only when that subcommand runs, so ``--help`` is fast and
 a missing optional dependency names itself instead of breaking every command.
@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("semstream.commands.up", "Start the embedded stack (broker, Ray, Qdrant, Serve) and load demo data."),
     "produce": ("semstream.commands.produce", "Produce entity events from a JSONL file or stdin."),
     "status": ("semstream.commands.status", "Topics, consumer lag, index sizes."),
+    "purge": ("semstream.commands.purge", "Rewrite the embedded index so deleted entities' data leaves the disk."),
     "search": ("semstream.commands.search", "Search the running service from the terminal."),
     "train": ("semstream.commands.train", "Build judge data, train teachers and the student ranker."),
     "eval": ("semstream.commands.eval", "Evaluate retrieval and ranking."),

@@ -10,6 +10,9 @@ costs half the write throughput or more (``benchmarks/store_latency.py``: 5.8k -
 far worse under I/O contention), so it is opt-in (``sync=True``) for hosts that must also survive
 power loss; ``close()`` and ``flush()`` flush too.
 
+``purge_deleted()`` rewrites every shard with only its current points: a tombstone hides a deleted
+entity, but its old bytes stay in the WAL and segment pages until then (``edge_purge.py``).
+
 ``maintain()`` builds HNSW graphs and merges segments. It holds the interpreter lock for its
 whole run (tens of seconds at 50k points), stalling every thread of the owning process: call it
 off the hot path (at start-up after a bulk load, or in a quiet period). Until it runs, search is
@@ -37,7 +40,7 @@ import qdrant_edge as qe
 from semstream.errors import SemstreamError
 from semstream.ids import point_id
 from semstream.schemas import Document, EntityKind
-from semstream.store import points
+from semstream.store import edge_purge, points
 from semstream.store.compact import CompactHits, HitReads, check_fields
 from semstream.store.edge_ids import PointDirectory
 from semstream.store.exceptions import CollectionMissing, StoreClosed, StoreError, StoreLocked
@@ -81,10 +84,7 @@ class EdgeStore(HitReads):
         with self._mutex:
             shard = self._open(kind, dim)
             with _engine_errors(f"indexing {kind.collection}"):
-                existing = set(shard.info().payload_schema)
-                for field, index_type in points.index_fields(kind).items():
-                    if field not in existing:
-                        shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[index_type]))
+                _create_indexes(shard, kind)
 
     def _open(self, kind: EntityKind, dim: int) -> qe.EdgeShard:
         shard = self._loaded(kind)
@@ -92,9 +92,8 @@ class EdgeStore(HitReads):
             if self._dims.get(kind) not in (None, dim):
                 raise StoreError(f"{kind.collection} holds {self._dims[kind]}-d vectors, asked for {dim}-d")
             return shard
-        config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine))
         with _engine_errors(f"creating {self._path(kind)} with {dim}-d vectors"):
-            shard = qe.EdgeShard.create(str(self._path(kind)), config)
+            shard = qe.EdgeShard.create(str(self._path(kind)), _config(dim))
         self._shards[kind], self._dims[kind] = shard, dim
         return shard
 
@@ -106,7 +105,9 @@ class EdgeStore(HitReads):
             if kind in self._shards:
                 return self._shards[kind]
             path = self._path(kind)
-            if not (path / "edge_config.json").exists():
+            with _engine_errors(f"recovering {path} from an interrupted purge"):
+                edge_purge.recover(path)
+            if not edge_purge.is_shard(path):
                 return None
             with _engine_errors(f"loading {path}"):
                 self._shards[kind] = qe.EdgeShard.load(str(path))
@@ -236,6 +237,36 @@ class EdgeStore(HitReads):
                     changed = shard.optimize() or changed
         return changed
 
+    def purge_deleted(self) -> dict[str, int]:
+        """Rewrite every shard with only its current points, so no deleted entity's data stays on disk.
+
+        Live points keep their vectors and payloads; tombstones keep only the store keys. Slow and
+        blocking like ``maintain()`` (every point is read and written again). A read already running
+        on an old shard when it is swapped fails with StoreError. Returns points kept per collection.
+        """
+        with self._mutex:
+            kept: dict[str, int] = {}
+            for kind in EntityKind:
+                shard = self._loaded(kind)
+                if shard is not None:
+                    kept[kind.collection] = self._purge(kind, shard)
+            return kept
+
+    def _purge(self, kind: EntityKind, shard: qe.EdgeShard) -> int:
+        """Copy, close the old shard, swap the directories (order in ``edge_purge.py``), reload."""
+        dim = self._dims.get(kind)
+        if dim is None:
+            raise StoreError(f"vector size of {self._path(kind)} unknown (edge_config.json unreadable)")
+        with _engine_errors(f"purging {kind.collection}"):
+            kept = _rewrite(kind, shard, self._path(kind), dim)
+            self._shards.pop(kind)
+            self._directory.forget(kind)
+            shard.flush()
+            shard.close()
+            edge_purge.swap(self._path(kind))
+        self._loaded(kind)
+        return kept
+
     def flush(self) -> None:
         """Write every shard's segments to disk."""
         with self._mutex, _engine_errors("flushing"):
@@ -278,6 +309,32 @@ def _acquire_lock(root: Path) -> IO[str]:
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def _config(dim: int) -> qe.EdgeConfig:
+    return qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine))
+
+
+def _create_indexes(shard: qe.EdgeShard, kind: EntityKind) -> None:
+    """Every payload index of ``kind`` the shard lacks."""
+    existing = set(shard.info().payload_schema)
+    for field, index_type in points.index_fields(kind).items():
+        if field not in existing:
+            shard.update(qe.UpdateOperation.create_field_index(field, _SCHEMA[index_type]))
+
+
+def _rewrite(kind: EntityKind, shard: qe.EdgeShard, path: Path, dim: int) -> int:
+    """Build the purged copy of ``shard`` next to ``path`` (indexed, flushed, closed); points copied."""
+    copy = qe.EdgeShard.create(str(edge_purge.fresh_tmp(path)), _config(dim))
+    try:
+        _create_indexes(copy, kind)
+        kept = edge_purge.copy_current(shard, copy)
+        if shard.info().indexed_vectors_count:  # the old shard had HNSW graphs: so does the copy
+            copy.optimize()
+        copy.flush()
+    finally:
+        copy.close()
+    return kept
 
 
 def _configured_dim(path: Path) -> int | None:
