@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0          # CPU build; an unpinned torch pulls a multi-GB CUDA build
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,plots]'
 	touch $(STAMP)
 
 install: $(STAMP)

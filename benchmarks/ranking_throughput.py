@@ -226,10 +226,15 @@ def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vecto
 
 
 def plot(result: dict, out: Path) -> None:
-    import matplotlib
+    """Items/s and NDCG@10 per variant as a PNG beside the JSON (skipped, saying so, without matplotlib)."""
+    try:
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot skipped: matplotlib is not installed (pip install 'semstream[plots]')")
+        return
 
     names = list(result["variants"])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
