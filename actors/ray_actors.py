@@ -81,6 +81,11 @@ def purge_deleted(store: Any) -> dict[str, int]:
     return dict(purge()) if purge else {}
 
 
+def join_running_ray(settings: Settings) -> None:
+    """Attach this process (a CLI command) to the running stack's Ray; ConnectionError when none runs."""
+    ray.init(address=settings.ray_address or "auto", namespace=NAMESPACE, logging_level="ERROR", log_to_driver=False)
+
+
 def index_owner(settings: Settings) -> Any:
     """The one index owner of this Ray cluster, created on first use (detached, named).
 

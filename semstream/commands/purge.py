@@ -22,14 +22,12 @@ SERVER_NOTE = "the index is a Qdrant server: it reclaims deleted points with its
 
 def running_owner(settings: Settings) -> Any:
     """The running stack's index owner; StoreUnavailable when no stack (or no owner) is running."""
-    import ray
-
-    from semstream.actors.ray_actors import INDEX_OWNER_NAME, NAMESPACE
+    from semstream.actors.index_client import named_index_owner
+    from semstream.actors.ray_actors import join_running_ray
 
     try:
-        ray.init(address=settings.ray_address or "auto", namespace=NAMESPACE, logging_level="ERROR",
-                 log_to_driver=False)
-        return ray.get_actor(INDEX_OWNER_NAME, namespace=NAMESPACE)
+        join_running_ray(settings)
+        return named_index_owner()
     except (ConnectionError, ValueError) as e:
         raise StoreUnavailable(f"no running stack found ({e}); start one with `semstream up`") from e
 

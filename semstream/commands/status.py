@@ -23,13 +23,14 @@ def ray_status(settings: Settings) -> dict:
     """Index sizes from the index owner and figures from each live ingest actor."""
     import ray
 
-    from semstream.actors.ray_actors import INDEX_OWNER_NAME, NAMESPACE
+    from semstream.actors.index_client import named_index_owner
+    from semstream.actors.ray_actors import NAMESPACE, join_running_ray
     from semstream.schemas import EntityKind
 
-    ray.init(address=settings.ray_address or "auto", namespace=NAMESPACE, logging_level="ERROR", log_to_driver=False)
+    join_running_ray(settings)
     out: dict = {"index": {}, "ingest": {}}
     if not settings.qdrant_url:
-        owner = ray.get_actor(INDEX_OWNER_NAME, namespace=NAMESPACE)
+        owner = named_index_owner()
         out["index"] = {k.collection: ray.get(owner.count.remote(k)) for k in EntityKind}
     for entry in ray.util.list_named_actors(all_namespaces=True):
         if entry["namespace"] == NAMESPACE and entry["name"].startswith("semstream-ingest-"):
