@@ -9,6 +9,7 @@
 (e) mixlm    the item is its retrieval vector as one soft token + a special token; no item text
              (``e_mixlm``: adapter fitted here on the judged training queries; ``e_mixlm_served``: the
              adapter training saved with the model, as served)
+(int8)       ``*_int8``: (c) and (e) with int8 dynamic-quantised linear layers (``ranker_dtype=int8``)
 
 Candidates: each evaluation query's judge-labelled items plus real items from other queries up to N.
 NDCG@10 is computed on the judged items only. Slow variants run on the first ``--slow-queries``
@@ -192,6 +193,19 @@ def served_mixlm(ranker: Any, model_dir: Path) -> Any:
     return MixLmRanker.load(folder, ranker) if folder.is_dir() else None
 
 
+def int8_copy(ranker: Any) -> Any:
+    """A copy of a text or MixLM ranker with int8 linear layers (what ``ranker_dtype=int8`` serves)."""
+    import copy
+
+    from semstream.models.ranker.quantize import quantize_ranker
+
+    return quantize_ranker(copy.deepcopy(ranker))
+
+
+def _raw(ranker: Any) -> Score:
+    return lambda q, items: ranker.raw_scores(q, items)[:, 0].tolist()
+
+
 def recovered_copy(args: argparse.Namespace, teacher: Any, kind: Any, groups: dict, texts: list[str],
                    vectors: dict) -> tuple[Any, dict]:
     """A pruned copy distilled back towards the unpruned ranker on the training queries' summaries."""
@@ -305,9 +319,12 @@ def run(args: argparse.Namespace) -> dict:
         "d_summary_pruned": (lambda: slm_scorer(pruned, "prefix-shared"), True, False),
         "e_mixlm": (lambda: (lambda q, items: mix.score(q, items)), False, False),
     }
+    variants["c_prefix_shared_int8"] = (lambda: slm_scorer(int8_copy(ranker), "prefix-shared"), False, False)
+    variants["e_mixlm_int8"] = (lambda: int8_copy(mix).score, False, False)
     served = served_mixlm(ranker, model_dir)
     if served is not None:  # the adapter training saved with the model: what the Ranking deployment loads
-        variants["e_mixlm_served"] = (lambda: (lambda q, items: served.raw_scores(q, items)[:, 0].tolist()), False, False)
+        variants["e_mixlm_served"] = (lambda: _raw(served), False, False)
+        variants["e_mixlm_served_int8"] = (lambda: _raw(int8_copy(served)), False, False)
     skip = set(filter(None, args.skip.split(",")))
     shared_texts = eval_texts[: args.slow_queries]
     result: dict[str, Any] = {"n": args.n, "pairs_file": str(pairs_path), "model": str(model_dir),
@@ -342,7 +359,8 @@ def run(args: argparse.Namespace) -> dict:
 def ratios(shared: dict[str, dict[str, float]]) -> dict[str, float]:
     speed = {k: v["items_per_s"] for k, v in shared.items()}
     pairs = {"e/a": ("e_mixlm", "a_naive"), "c/b": ("c_prefix_shared", "b_cross_encoder"),
-             "c/a": ("c_prefix_shared", "a_naive"), "d/a": ("d_summary_pruned", "a_naive")}
+             "c/a": ("c_prefix_shared", "a_naive"), "d/a": ("d_summary_pruned", "a_naive"),
+             "e_int8/a": ("e_mixlm_int8", "a_naive"), "c_int8/c": ("c_prefix_shared_int8", "c_prefix_shared")}
     return {k: round(speed[x] / speed[y], 1) for k, (x, y) in pairs.items() if x in speed and y in speed}
 
 

@@ -107,7 +107,8 @@ class RankingService:
         if not todo:
             return {}, None
         query = RankQuery(kind=req.kind, text=req.text, searcher=req.searcher, hints=req.hints)
-        items = [RankItem(id=c.id, payload=c.payload, vector=c.vector_list()) for c in todo]
+        items = [RankItem(id=c.id, payload=c.payload, vector=c.vector_list(), retrieval_score=c.retrieval_score)
+                 for c in todo]
         future = self._pool.submit(self._run, query, items, deadline)
         try:
             values = future.result(timeout=max(0.0, deadline - self._clock()))

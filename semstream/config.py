@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024)
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads per process; unset = torch default.")
     ranker_device: str = Field("cpu", description="Torch device of the SLM ranker: cpu, cuda, cuda:1, ...")
-    ranker_dtype: Literal["float32", "bfloat16"] = Field("float32", description="Ranker weights dtype (bfloat16 on GPU).")
+    ranker_dtype: Literal["float32", "bfloat16", "int8"] = Field(
+        "float32", description="Ranker weights: float32, bfloat16 (GPU), or int8 (dynamic quantisation, CPU only).")
     ranker_mode: Literal["prefix-shared", "full-text", "mixlm"] = Field(
         "prefix-shared", description="Ranker scoring path: query prefix KV computed once per query, full text per item, "
         "or mixlm (items as their retrieval vectors; needs the adapter in <version>/mixlm/ and vectors on RankItems)."

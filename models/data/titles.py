@@ -2,10 +2,10 @@
 
 Queries are ESCO alternative labels and real vacancy titles (JobBERT's training split, each with its
 ESCO occupation); items are ESCO occupation labels as job titles (``{"title": label}``), found by
-dense retrieval over every label (hard negatives) plus a share of random labels. Grades follow the
-policy's role rule with the occupation known on both sides: 4 only for a label of the query's own
-occupation; another occupation's label gets the policy judge's title grade capped at 3, and at least
-2 (1) when it shares the ISCO unit (minor) group.
+dense retrieval over every label (hard negatives) plus a share of random labels. A title query asks
+for one occupation, so grades follow the occupation known on both sides: 4 for any label of the
+query's own occupation (however different its words), 1 for a label of another occupation in the
+same ISCO unit group, 0 for any other label (however many words it shares).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import numpy as np
 from semstream.models.data.judged import JudgedPair
 from semstream.models.embedder import Embedder
 from semstream.models.judge.esco import EscoIndex, Occupation
-from semstream.models.judge.policy import PolicyJudge
 from semstream.models.judge.schema import Grade, JudgeQuery
 from semstream.schemas import EntityKind
 
@@ -74,15 +73,12 @@ def vacancy_queries(esco: EscoIndex, shared_dir: Path, n: int, rng: random.Rando
     return rng.sample(pool, min(n, len(pool)))
 
 
-def title_grade(judge: PolicyJudge, query: TitleQuery, label: str, owner: Occupation) -> Grade:
-    """4 only for the query's own occupation; any other label is at most close (3) by the policy's title
-    rules, at least 2 in the same ISCO unit group and 1 in the same minor group."""
+def title_grade(query: TitleQuery, label: str, owner: Occupation) -> Grade:
+    """4 for the query's own occupation, 1 for another in its ISCO unit group, else 0."""
     if owner.uri == query.occupation.uri:
         return Grade.of(4, f"'{label}' is a label of '{query.occupation.preferred}' -> 4")
-    policy = judge.grade(JudgeQuery(text=query.text, role=query.text), EntityKind.JOB, {"title": label})
-    isco = next((g for digits, g in ((4, 2), (3, 1)) if _same_group(query.occupation, owner, digits)), 0)
-    grade = max(isco, min(3, policy.grade))
-    return Grade.of(grade, f"other occupation '{owner.preferred}' (ISCO {owner.isco}); policy {policy.grade} -> {grade}")
+    grade = 1 if _same_group(query.occupation, owner, 4) else 0
+    return Grade.of(grade, f"other occupation '{owner.preferred}' (ISCO {owner.isco or '?'}) -> {grade}")
 
 
 def _same_group(a: Occupation, b: Occupation, digits: int) -> bool:
@@ -109,16 +105,15 @@ def build_title_pairs(esco: EscoIndex, embedder: Embedder, shared_dir: Path, n_q
     queries = vacancy_queries(esco, shared_dir, n_queries // 2, rng)
     queries += esco_queries(esco, n_queries - len(queries), rng)
     labels = LabelSet.build(esco, embedder, cache_dir)
-    judge = PolicyJudge(esco)
     vectors = np.asarray(embedder.embed([q.text for q in queries]), dtype=np.float32)
-    return [pair for q, v in zip(queries, vectors) for pair in _pairs(q, v, labels, judge, per_query, random_share, rng)]
+    return [pair for q, v in zip(queries, vectors) for pair in _pairs(q, v, labels, per_query, random_share, rng)]
 
 
-def _pairs(query: TitleQuery, vector: np.ndarray, labels: LabelSet, judge: PolicyJudge, per_query: int,
-           random_share: float, rng: random.Random) -> list[JudgedPair]:
+def _pairs(query: TitleQuery, vector: np.ndarray, labels: LabelSet, per_query: int, random_share: float,
+           rng: random.Random) -> list[JudgedPair]:
     out = []
     for i in candidates(query, labels, vector, per_query, random_share, rng):
-        grade = title_grade(judge, query, labels.labels[i], labels.owners[i])
+        grade = title_grade(query, labels.labels[i], labels.owners[i])
         out.append(JudgedPair(kind=EntityKind.JOB, query=JudgeQuery(text=query.text, role=query.text),
                               item_id=f"{ITEM_PREFIX}{labels.labels[i]}", payload={"title": labels.labels[i]},
                               grade=grade.grade, p_yes=grade.p_yes, rationale=grade.rationale))

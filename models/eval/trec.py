@@ -5,7 +5,8 @@ Folder layout (MELO): ``queries.tsv`` (``qid<TAB>text``), ``corpus_elements.tsv`
 separated). Dense retrieval embeds every document once (cached as ``.npy``) and searches exactly
 (cosine over normalised vectors, the same maths as ``MemoryStore``). Ranked lists are 1,000 deep;
 MAP is computed over that depth. A ranker re-scores the dense top ``rerank_depth``; the rest of
-the dense list follows unchanged. Each item the ranker sees is ``{"title": text}`` as a job.
+the dense list follows unchanged. Each item the ranker sees is ``{"title": text}`` as a job, with its
+retrieval cosine (a ranker with a retrieval weight fuses it; ``(ranker alone)`` reports it withheld).
 """
 
 from __future__ import annotations
@@ -108,27 +109,34 @@ def bm25_run(data: TrecSet, qids: Sequence[str], depth: int = DEPTH) -> Run:
     return {q: [data.doc_ids[i] for i, _ in index.search(data.queries[q], depth)] for q in qids}
 
 
+Candidate = tuple[str, dict[str, Any], np.ndarray, float]  # doc id, payload, vector, retrieval cosine
+
+
 def rerank_run(dense: Run, top: dict[str, np.ndarray], data: TrecSet, doc_vectors: np.ndarray,
-               score: Callable[[str, list[tuple[str, dict[str, Any], np.ndarray]]], list[float]],
+               query_vectors: dict[str, np.ndarray], score: Callable[[str, list[Candidate]], list[float]],
                rerank_depth: int) -> Run:
     """Re-score each query's dense top ``rerank_depth`` with ``score``; keep the tail in dense order."""
     out: Run = {}
     for qid, ranked in dense.items():
         head = top[qid][:rerank_depth]
-        items = [(data.doc_ids[i], {"title": data.doc_texts[i]}, doc_vectors[i]) for i in head]
+        cosines = doc_vectors[head] @ query_vectors[qid]
+        items = [(data.doc_ids[i], {"title": data.doc_texts[i]}, doc_vectors[i], float(c)) for i, c in zip(head, cosines)]
         scores = score(data.queries[qid], items)
         order = sorted(range(len(items)), key=lambda j: (-scores[j], j))
         out[qid] = [items[j][0] for j in order] + ranked[len(head) :]
     return out
 
 
-def ranker_score_fn(ranker: Ranker) -> Callable[[str, list[tuple[str, dict[str, Any], np.ndarray]]], list[float]]:
+def ranker_score_fn(ranker: Ranker, with_retrieval: bool = True) -> Callable[[str, list[Candidate]], list[float]]:
+    """The ranker's served score; ``with_retrieval=False`` withholds the retrieval cosine (the ranker alone)."""
     from semstream.models.ranker.protocol import RankItem, RankQuery
     from semstream.schemas import EntityKind
 
-    def score(text: str, items: list[tuple[str, dict[str, Any], np.ndarray]]) -> list[float]:
+    def score(text: str, items: list[Candidate]) -> list[float]:
         query = RankQuery(kind=EntityKind.JOB, text=text)
-        return list(ranker.score(query, [RankItem(id=i, payload=p, vector=v.tolist()) for i, p, v in items]))
+        return list(ranker.score(query, [RankItem(id=i, payload=p, vector=v.tolist(),
+                                                  retrieval_score=c if with_retrieval else None)
+                                         for i, p, v, c in items]))
 
     return score
 
@@ -161,9 +169,13 @@ def run_trec(
         report["rankers"][name] = status
         if ranker is None:
             continue
-        t = time.perf_counter()
-        run = rerank_run(dense, top, data, doc_vectors, ranker_score_fn(ranker), rerank_depth)
-        report["methods"][f"dense+{name}"] = evaluate_run(run, data.qrels) | {"seconds": time.perf_counter() - t}
+        by_qid = dict(zip(qids, query_vectors))
+        variants = {f"dense+{name}": True} | ({f"dense+{name}(ranker alone)": False}
+                                             if getattr(ranker, "retrieval_weight", 0.0) else {})
+        for method, with_retrieval in variants.items():
+            t = time.perf_counter()
+            run = rerank_run(dense, top, data, doc_vectors, by_qid, ranker_score_fn(ranker, with_retrieval), rerank_depth)
+            report["methods"][method] = evaluate_run(run, data.qrels) | {"seconds": time.perf_counter() - t}
     return report
 
 

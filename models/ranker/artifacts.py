@@ -38,6 +38,7 @@ class RankerConfig(BaseModel):
     max_tokens: int = 128
     objectives: list[str] = Field(default_factory=lambda: ["relevance"])
     dtype: str = "float32"
+    retrieval_weight: float = Field(0.0, description="Weight of the retrieval cosine in the fused score (0 = off).")
     profile: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -108,4 +109,5 @@ def load_artifact(
         mode=mode or config.variant,  # type: ignore[arg-type]
         version=config.version,
         name=config.name,
+        retrieval_weight=config.retrieval_weight,
     )

@@ -57,8 +57,6 @@ class VectorAdapter(nn.Module):
 class MixLmRanker:
     """Implements the Ranker protocol from stored vectors only (``RankItem.vector``)."""
 
-    variant = "mixlm"
-
     def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False,
                  calibrators: CalibratorSet | None = None, scorer: nn.Module | None = None) -> None:
         self.base = base
@@ -71,6 +69,11 @@ class MixLmRanker:
         self.device = base.device
         self.suffix = suffix
         self._suffix = torch.tensor(base.encoder.suffix_ids if suffix else [], dtype=torch.long, device=self.device)
+        self.precision = ""  # "int8" once quantize_ranker ran
+
+    @property
+    def variant(self) -> str:
+        return f"mixlm+{self.precision}" if self.precision else "mixlm"
 
     @classmethod
     def fresh(cls, base: SlmRanker, dim_in: int = 384, k: int = 1, mlp: bool = False, seed: int = 0,

@@ -1,5 +1,8 @@
 """The ranker prompt: ``[instruction][query + searcher + hints][item text][suffix]`` as token ids.
 
+With ``occupation_line`` set, an item's text carries its standardised occupation (the ESCO label ingest
+stores as payload ``occupation``) right after its head line, so labels of one occupation read alike.
+
 Each segment is tokenised on its own and the ids are concatenated, so the shared query prefix
 has exactly the same ids whether it is run alone (prefix reuse) or inside the full sequence.
 """
@@ -27,6 +30,7 @@ class PromptTemplate(BaseModel):
     searcher_line: str = "Searcher: {context}"
     hints_line: str = "Hints: {hints}"
     item_line: str = "{label}: {text}"
+    occupation_line: str = ""  # e.g. "Occupation: {occupation}": the item's standardised title after its head line
     suffix: str = "Relevant:"
     max_item_chars: int = 2000
     max_query_tokens: int = 48
@@ -40,7 +44,22 @@ class PromptTemplate(BaseModel):
         return "\n".join(lines) + "\n"
 
     def item_body(self, kind: EntityKind, item: RankItem) -> str:
-        return self.item_line.format(label=_LABEL[kind], text=item_text(kind, item.payload, self.max_item_chars))
+        text = item_text(kind, item.payload, self.max_item_chars)
+        occupation = self.occupation_line and item_occupation(kind, item.payload)
+        if occupation:
+            head, _, rest = text.partition("\n")
+            text = "\n".join(p for p in (head, self.occupation_line.format(occupation=occupation), rest) if p)
+        return self.item_line.format(label=_LABEL[kind], text=text)
+
+
+def item_occupation(kind: EntityKind, payload: dict[str, Any]) -> str | None:
+    """The payload's ``occupation`` (set at ingest), else its title standardised the same way ingest does."""
+    if payload.get("occupation"):
+        return str(payload["occupation"])
+    from semstream.models.qu.titles import normalise_title
+
+    job = kind is EntityKind.JOB
+    return normalise_title(payload.get("title") if job else payload.get("current_title") or payload.get("headline"))
 
 
 def _render_context(searcher: dict[str, Any]) -> str:

@@ -11,11 +11,12 @@ from semstream.schemas import EntityKind
 
 
 class RankItem(BaseModel):
-    """One candidate: its id, its payload (text fields) and, when available, its retrieval vector."""
+    """One candidate: its id, its payload (text fields) and, when available, its retrieval vector and score."""
 
     id: str
     payload: dict[str, Any] = Field(default_factory=dict)
     vector: list[float] | None = None
+    retrieval_score: float | None = Field(None, description="Query-item cosine from retrieval, when known.")
 
 
 class RankQuery(BaseModel):

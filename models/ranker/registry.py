@@ -15,6 +15,7 @@ from semstream.config import Settings, get_settings
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.artifacts import CONFIG_FILE, load_artifact
 from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
+from semstream.models.ranker.quantize import INT8, quantize_ranker
 from semstream.models.ranker.slm import SlmRanker
 
 log = logging.getLogger(__name__)
@@ -67,16 +68,19 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
     directory = latest_version_dir(name, settings)
     if directory is None:
         raise ModelLoadError(f"no trained ranker {name!r} under {models_root(settings)}; run `semstream train all`")
-    mode = mode or settings.ranker_mode
+    mode, dtype = mode or settings.ranker_mode, dtype or settings.ranker_dtype
     base = load_artifact(
         directory,
         device=device or settings.ranker_device,
-        dtype=dtype or settings.ranker_dtype,
+        dtype="float32" if dtype == INT8 else dtype,
         mode="prefix-shared" if mode == "mixlm" else mode,
         batch_size=settings.ranker_batch_size,
     )
-    if mode != "mixlm":
-        return base
+    ranker = _with_mixlm(base, directory, name) if mode == "mixlm" else base
+    return quantize_ranker(ranker) if dtype == INT8 else ranker
+
+
+def _with_mixlm(base: SlmRanker, directory: Path, name: str) -> SlmRanker | MixLmRanker:
     if not (directory / MIXLM_DIR).is_dir():  # a version trained before MixLM: serve its text ranker
         log.warning("ranker %s/%s has no MixLM adapter; serving its %s text ranker instead", name, directory.name,
                     base.variant)

@@ -20,6 +20,7 @@ import torch
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.calibration import CalibratorSet
+from semstream.models.ranker.fusion import fuse
 from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
 from semstream.models.ranker.protocol import RankItem, RankQuery
 
@@ -64,6 +65,7 @@ class SlmRanker:
         mode: Mode = "prefix-shared",
         version: str = "untrained",
         name: str = "adhoc",
+        retrieval_weight: float = 0.0,
     ) -> None:
         if len(objectives) != scorer.n_tasks:
             raise ValueError(f"{len(objectives)} objectives for a scorer with {scorer.n_tasks} tasks")
@@ -79,11 +81,13 @@ class SlmRanker:
         self.mode: Mode = mode
         self.version = version
         self.name = name
+        self.precision = ""  # "int8" once quantize_ranker ran
+        self.retrieval_weight = retrieval_weight
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
 
     @property
     def variant(self) -> str:
-        return self.mode
+        return f"{self.mode}+{self.precision}" if self.precision else self.mode
 
     @classmethod
     def from_pretrained(
@@ -138,5 +142,12 @@ class SlmRanker:
         }
 
     def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
-        """P(relevant) per item, in the order given (calibrated when a calibrator is loaded)."""
-        return self.score_objectives(query, items)[self.objectives[0]] if items else []
+        """P(relevant) per item, in the order given (calibrated when a calibrator is loaded), fused with the
+        items' retrieval scores when the ranker has a retrieval weight and every item carries one."""
+        if not items:
+            return []
+        relevance = self.score_objectives(query, items)[self.objectives[0]]
+        retrieval = [item.retrieval_score for item in items]
+        if not self.retrieval_weight or any(r is None for r in retrieval):
+            return relevance
+        return fuse(np.asarray(relevance), np.asarray(retrieval, dtype=np.float64), self.retrieval_weight).tolist()

@@ -26,6 +26,7 @@ from semstream.models.training.distill import predict, train_student
 from semstream.models.training.engagement_eval import click_auroc
 from semstream.models.training.evaluate import fit_calibrators, relevance_report
 from semstream.models.training.examples import Example, by_group
+from semstream.models.training.fusion_fit import fit_retrieval_weight
 from semstream.models.training.exceptions import TrainingError
 from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.profiles import TrainProfile, get_profile
@@ -101,20 +102,24 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
                                   predict(student, tokenizer, profile, eng_calib)[:, 1:], ALL_ACTIONS)
     objectives = ["relevance", *ALL_ACTIONS]
     ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
+    log("[student] choosing the retrieval weight of the served score on the calibration split")
+    embedder = ingest_embedder(settings)
+    ranker.retrieval_weight, fusion = fit_retrieval_weight(ranker, rel_calib, embedder)
     log("[student] evaluating on held-out queries")
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
     extras = []
     if profile.mixlm_epochs:
         log("[student] fitting the MixLM adapter (items as their retrieval vectors)")
         mix, evaluation["mixlm"] = fit_mixlm(ranker, train, _examples(ws, profile, "calib"),
-                                             _examples(ws, profile, "test"), profile, ingest_embedder(settings))
+                                             _examples(ws, profile, "test"), profile, embedder)
         extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))
     directory = new_version_dir(name, settings)
     config = RankerConfig(
         name=name, version=directory.name, backbone=f"all-MiniLM-L6-v2 run causally, first {report['layers']} layers, distilled",
         layers=report["layers"], template=template_for(profile), max_tokens=profile.max_tokens, objectives=objectives,
-        profile=profile.model_dump(), metrics=evaluation["student_calibrated"],
+        profile=profile.model_dump(), metrics=evaluation["student_calibrated"], retrieval_weight=ranker.retrieval_weight,
     )
+    evaluation["retrieval_fusion"] = fusion
     write_artifact(directory, student, tokenizer, config, calibrators, {"student": report, **evaluation}, extras)
     log(f"[student] wrote {directory}")
     teacher = register_teacher(settings, ws, profile, evaluation["relevance_teacher"])

@@ -16,6 +16,7 @@ class TrainProfile(BaseModel):
     engagement_sessions: int = Field(description="Simulated search sessions for the engagement teacher.")
     max_chars: int = Field(description="Item text cut before tokenising.")
     max_tokens: int = Field(description="Token cap of one prompt (query + item + suffix).")
+    occupation_line: bool = Field(True, description="Items show their standardised ESCO occupation to the ranker.")
     teacher_epochs: int = 1
     student_epochs: int = 1
     engagement_epochs: int | None = Field(None, description="Epochs of the engagement teacher; None = teacher_epochs.")
@@ -47,7 +48,7 @@ PROFILES: dict[str, TrainProfile] = {
         teacher_epochs=2, engagement_epochs=2, student_epochs=2, lr=1e-4, head_lr=3e-3,
     ),
     "full": TrainProfile(
-        name="full", queries_per_kind=80, candidates_per_query=14, title_queries=400, corpus_per_source=600, engagement_sessions=3000,
+        name="full", queries_per_kind=80, candidates_per_query=14, title_queries=700, corpus_per_source=600, engagement_sessions=3000,
         max_chars=1000, max_tokens=160, teacher_epochs=2, engagement_epochs=1, student_epochs=2, student_layers=4,
         items_per_query=14, lr=1e-4, head_lr=3e-3, checkpoint_every=50,
     ),

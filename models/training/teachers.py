@@ -56,7 +56,8 @@ def set_tasks(scorer: YesNoScorer, n_tasks: int) -> None:
 
 
 def template_for(profile: TrainProfile) -> PromptTemplate:
-    return PromptTemplate(max_item_chars=profile.max_chars)
+    return PromptTemplate(max_item_chars=profile.max_chars,
+                          occupation_line="Occupation: {occupation}" if profile.occupation_line else "")
 
 
 def _tensors(examples: Sequence[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -127,6 +127,17 @@ def test_ranker_scores_only_the_top_n_set_by_the_depth_controller() -> None:
     assert ranking.stats()["depth"]["decisions"][0]["new"] == 2
 
 
+def test_the_ranker_is_handed_each_candidates_retrieval_score() -> None:
+    class Recording(OverlapRanker):
+        def score(self, query, items):
+            self.handed = [item.retrieval_score for item in items]
+            return super().score(query, items)
+
+    ranker = Recording()
+    _ranking(ranker, DepthController(normal=3, reduced=2)).rank(RankRequest(kind=JOB, text="cook", candidates=_candidates(5), k=5))
+    assert ranker.handed == [1.0, 0.99, 0.98]
+
+
 def test_relaxed_candidates_stay_behind_strict_ones() -> None:
     cands = [*_candidates(2, tier=0)[:1], *[c.model_copy(update={"id": "t1", "tier": 1}) for c in _candidates(2)[1:]]]
     ranked = _ranking(OverlapRanker(), DepthController()).rank(

@@ -11,7 +11,7 @@ import torch
 
 from semstream.models.embedder import bundled_minilm_path
 from semstream.models.exceptions import ModelLoadError
-from semstream.models.ranker.artifacts import RankerConfig, read_config, write_artifact
+from semstream.models.ranker.artifacts import CONFIG_FILE, RankerConfig, read_config, write_artifact
 from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
 from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
 from semstream.models.ranker.registry import ensure_default_ranker, latest_version_dir, load_ranker, new_version_dir, versions
@@ -98,3 +98,49 @@ def test_mixlm_mode_loads_the_saved_adapter_or_serves_the_text_ranker(settings, 
     mixed = load_ranker("default", settings, mode="mixlm")
     vector = (np.ones(384) / 384**0.5).tolist()
     assert mixed.variant == "mixlm" and len(mixed.score(QUERY, [RankItem(id="v", vector=vector)])) == 1
+
+
+def test_int8_quantises_every_linear_of_text_and_mixlm_rankers_and_keeps_their_scores(settings) -> None:
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
+
+    directory = _write(settings)
+    fp32 = load_ranker("default", settings)
+    int8 = load_ranker("default", settings.model_copy(update={"ranker_dtype": "int8"}))
+    layers = list(int8.scorer.lm.modules())
+    assert int8.variant == "prefix-shared+int8" and any(isinstance(m, DynamicLinear) for m in layers)
+    assert not any(type(m) is torch.nn.Linear for m in layers)
+    # int8 error is bounded here; its effect on NDCG of a trained ranker is what the benchmark measures
+    assert np.allclose(int8.raw_scores(QUERY, ITEMS), fp32.raw_scores(QUERY, ITEMS), atol=0.1)
+    MixLmRanker.fresh(fp32, seed=1).save(directory / MIXLM_DIR)
+    mixed = load_ranker("default", settings.model_copy(update={"ranker_dtype": "int8"}), mode="mixlm")
+    vector = [(np.ones(384) / 384**0.5).tolist()]
+    reference = load_ranker("default", settings, mode="mixlm").score(QUERY, [RankItem(id="v", vector=vector[0])])
+    assert mixed.variant == "mixlm+int8" and mixed.version == f"{directory.name}+mixlm"
+    assert np.allclose(mixed.score(QUERY, [RankItem(id="v", vector=vector[0])]), reference, atol=0.1)
+
+
+def test_int8_refuses_a_gpu_device_naming_the_alternative(settings) -> None:
+    from semstream.models.ranker.quantize import quantize_ranker
+
+    _write(settings)
+    ranker = load_ranker("default", settings)
+    ranker.device = torch.device("cuda")
+    with pytest.raises(ModelLoadError, match="CPU only.*bfloat16"):
+        quantize_ranker(ranker)
+
+
+def test_the_saved_retrieval_weight_fuses_scores_when_items_carry_retrieval_scores(settings) -> None:
+    from semstream.models.ranker.fusion import fuse
+
+    directory = _write(settings)
+    config = read_config(directory)
+    (directory / CONFIG_FILE).write_text(config.model_copy(update={"retrieval_weight": 2.0}).model_dump_json())
+    ranker = load_ranker("default", settings)
+    cosines = [0.9, 0.1, 0.5]
+    fused = ranker.score(QUERY, [item.model_copy(update={"retrieval_score": c}) for item, c in zip(ITEMS, cosines)])
+    alone = ranker.score(QUERY, ITEMS)
+    assert ranker.retrieval_weight == 2.0 and np.allclose(fused, fuse(np.array(alone), np.array(cosines), 2.0))
+    partial = [ITEMS[0].model_copy(update={"retrieval_score": 0.9}), *ITEMS[1:]]
+    assert np.allclose(ranker.score(QUERY, partial), alone)  # fused only when every item has a score

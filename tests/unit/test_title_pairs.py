@@ -11,8 +11,7 @@ from semstream.models.data.titles import (
     LabelSet, TitleQuery, build_title_pairs, candidates, is_title_pair, title_grade, vacancy_queries,
 )
 from semstream.models.embedder import HashEmbedder
-from semstream.models.judge.esco import EscoIndex
-from semstream.models.judge.policy import PolicyJudge
+from semstream.models.judge.esco import EscoIndex, Occupation
 
 ROWS = [
     {"conceptUri": "u1", "preferredLabel": "software developer", "altLabels": "programmer\ncoder\nsoftware engineer",
@@ -36,19 +35,19 @@ def _occ(esco: EscoIndex, uri: str):
 
 
 def test_grade_is_four_only_for_the_queries_own_occupation() -> None:
-    esco, judge = _esco(), PolicyJudge(_esco())
+    esco = _esco()
     query = TitleQuery("coder", _occ(esco, "u1"))
-    assert title_grade(judge, query, "software engineer", _occ(esco, "u1")).grade == 4
-    # same ISCO minor group (251x) -> at least 1, never 4
-    assert 1 <= title_grade(judge, query, "systems analyst", _occ(esco, "u3")).grade <= 3
-    assert title_grade(judge, query, "pastry baker", _occ(esco, "u4")).grade == 0
+    assert title_grade(query, "software engineer", _occ(esco, "u1")).grade == 4
+    assert title_grade(query, "pastry baker", _occ(esco, "u4")).grade == 0
 
 
-def test_word_overlap_with_another_occupation_is_capped_below_a_match() -> None:
+def test_another_occupation_is_a_poor_match_even_when_it_shares_words_or_a_group() -> None:
     esco = _esco()
     query = TitleQuery("web programmer", _occ(esco, "u2"))
-    grade = title_grade(PolicyJudge(esco), query, "programmer", _occ(esco, "u1"))
-    assert grade.grade <= 3 and "other occupation" in grade.rationale
+    grade = title_grade(query, "programmer", _occ(esco, "u1"))
+    assert grade.grade == 0 and "other occupation" in grade.rationale
+    same_unit = Occupation("u7", "frontend engineer", (), "2513")
+    assert title_grade(query, "frontend engineer", same_unit).grade == 1
 
 
 def test_candidates_exclude_the_query_text_and_mix_random_labels() -> None:

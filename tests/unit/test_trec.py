@@ -108,3 +108,27 @@ def test_top_level_cli_routes_to_eval(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(root, ["eval", "trec", str(tmp_path / "nope"), "--json", str(tmp_path / "o.json")])
     assert result.exit_code != 0 and "not a folder" in result.output
+
+
+class CosineEcho:
+    """A ranker twin with a retrieval weight that scores items by the retrieval cosine it is handed."""
+
+    variant, version, retrieval_weight = "twin", "0", 1.0
+
+    def __init__(self) -> None:
+        self.seen: list[float | None] = []
+
+    def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
+        self.seen += [item.retrieval_score for item in items]
+        return [item.retrieval_score if item.retrieval_score is not None else 0.0 for item in items]
+
+
+def test_a_fusing_ranker_gets_the_dense_cosines_and_is_also_reported_alone(melo: Path, tmp_path: Path) -> None:
+    echo = CosineEcho()
+    report = run_trec(melo, HashEmbedder(64), tmp_path / "c", rankers=["echo"], rerank_depth=8,
+                      load_ranker=lambda name: (echo, "ok"))
+    assert {"dense+echo", "dense+echo(ranker alone)"} <= set(report["methods"])
+    # scored by the cosines it was handed, the fused run is the dense run itself
+    assert report["methods"]["dense+echo"]["ndcg@10"] == pytest.approx(report["methods"]["dense"]["ndcg@10"])
+    handed = [s for s in echo.seen if s is not None]
+    assert len(handed) == 3 * 8 and all(-1.0 <= s <= 1.0 for s in handed) and None in echo.seen

@@ -1,0 +1,17 @@
+"""The served score: the ranker's calibrated P(relevant) fused with the retrieval cosine.
+
+``fused = sigmoid(logit(p) + w * cosine)``: still in (0, 1), increasing in both, and exactly ``p`` at
+``w = 0``. Training picks ``w`` on the calibration split (``fit_retrieval_weight``), so the bi-encoder's
+knowledge of which titles name the same work is kept where the small ranker lacks it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-6
+
+
+def fuse(relevance: np.ndarray, retrieval: np.ndarray, weight: float) -> np.ndarray:
+    p = np.clip(np.asarray(relevance, dtype=np.float64), EPS, 1 - EPS)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + weight * np.asarray(retrieval, dtype=np.float64))))

@@ -1,0 +1,50 @@
+"""The served score's retrieval fusion and how training picks its weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from semstream.models.embedder import HashEmbedder
+from semstream.models.ranker.fusion import fuse
+from semstream.models.ranker.protocol import RankItem, RankQuery
+from semstream.models.training.examples import Example
+from semstream.models.training.fusion_fit import fit_retrieval_weight, mean_ndcg, retrieval_scores
+from semstream.schemas import EntityKind
+
+QUERY = RankQuery(kind=EntityKind.JOB, text="pastry chef")
+
+
+def test_fuse_is_the_relevance_at_weight_zero_and_increasing_in_both_inputs() -> None:
+    p = np.array([0.2, 0.5, 0.9])
+    assert np.allclose(fuse(p, np.array([0.9, 0.1, 0.3]), 0.0), p)
+    fused = fuse(np.array([0.5, 0.5, 0.6]), np.array([0.2, 0.8, 0.8]), 3.0)
+    assert fused[1] > fused[0] and fused[2] > fused[1] and np.all((fused > 0) & (fused < 1))
+
+
+class FlatRanker:
+    """Gives every item the same relevance (ties keep the worst order): only the cosine can order them."""
+
+    retrieval_weight = 0.0
+
+    def score(self, query: RankQuery, items: list[RankItem]) -> list[float]:
+        assert all(item.retrieval_score is None for item in items)  # fitting sees the ranker alone
+        return [0.5] * len(items)
+
+
+def _examples() -> list[Example]:
+    titles = [("truck driver", 0), ("accountant", 0), ("pastry chef assistant", 3), ("pastry chef", 4)]
+    return [Example(group="q", query=QUERY, item=RankItem(id=f"i{k}", payload={"title": t}), targets=[g / 4],
+                    mask=[1.0], grade=g) for k, (t, g) in enumerate(titles)]
+
+
+def test_retrieval_scores_are_query_item_cosines() -> None:
+    cos = retrieval_scores(_examples(), HashEmbedder(64))
+    assert cos[3] == pytest.approx(1.0, abs=1e-5) and cos[3] > cos[0]
+
+
+def test_the_weight_is_chosen_where_the_cosine_fixes_a_flat_ranker() -> None:
+    examples = _examples()
+    weight, table = fit_retrieval_weight(FlatRanker(), examples, HashEmbedder(64), grid=(0.0, 2.0))
+    assert weight == 2.0 and table["calib_ndcg@10"]["2.0"] > table["calib_ndcg@10"]["0.0"]
+    assert mean_ndcg(examples, np.array([0.0, 0.0, 3.0, 4.0])) == pytest.approx(1.0)
