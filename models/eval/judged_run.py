@@ -32,7 +32,7 @@ from semstream.models.embedder import Embedder
 from semstream.models.eval.bm25 import Bm25
 from semstream.models.eval.cache import embed_cached, embedder_label, machine_info
 from semstream.models.eval.judged import evaluate_rankers
-from semstream.models.eval.rankers import Scorer, bm25_scorer, load_named_scorer, random_scorer, vector_scorer
+from semstream.models.eval.rankers import Scorer, bm25_scorer, load_named_scorers, random_scorer, vector_scorer
 from semstream.models.item_text import item_text
 from semstream.models.judge.esco import EscoIndex
 from semstream.models.judge.facts import parse_time
@@ -117,9 +117,8 @@ def scorers(config: JudgedRunConfig, embedder: Embedder, items: list[Item], vect
     }
     statuses: dict[str, str] = {}
     for name in config.rankers:
-        scorer, statuses[name] = load_named_scorer(name, config.kind, by_id)
-        if scorer is not None:
-            out[name] = scorer
+        named, statuses[name] = load_named_scorers(name, config.kind, by_id, embedder)
+        out |= named
     return out, statuses
 
 

@@ -35,11 +35,13 @@ def summary(melo: dict[str, Any] | None, judged: dict[str, Any], trained: dict[s
     out: dict[str, Any] = {}
     if melo:
         dense, ranked = melo["methods"]["dense"]["ndcg@10"], melo["methods"].get(f"dense+{ranker}", {}).get("ndcg@10")
-        out["melo"] = {"dense_ndcg@10": dense, "ranker_ndcg@10": ranked, "relative_gain": gain(dense, ranked)}
+        alone = melo["methods"].get(f"dense+{ranker}(ranker alone)", {}).get("ndcg@10")
+        out["melo"] = {"dense_ndcg@10": dense, "ranker_ndcg@10": ranked, "relative_gain": gain(dense, ranked),
+                       "ranker_alone_ndcg@10": alone, "ranker_alone_relative_gain": gain(dense, alone)}
     methods = judged["methods"]
     row = lambda name: {k: methods[name][k] for k in ("ndcg@10", "poor_match_rate@10")} if name in methods else None  # noqa: E731
     out["judged"] = {"dense": row("dense"), "bm25": row("bm25"), "relevance_teacher": row(TEACHER),
-                     "student": row(ranker)}
+                     "student": row(ranker), "student_alone": row(f"{ranker}(ranker alone)")}
     if out["judged"]["student"] and out["judged"]["relevance_teacher"]:
         out["judged"]["student_minus_teacher"] = round(
             out["judged"]["student"]["ndcg@10"] - out["judged"]["relevance_teacher"]["ndcg@10"], 4)

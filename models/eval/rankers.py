@@ -1,7 +1,7 @@
 """Scorers the evaluators compare: dense cosine, BM25, random, and named rankers from the registry.
 
 A *scorer* is ``(query: JudgeQuery, items: Sequence[(item_id, payload)]) -> list[float]``,
-higher = better. ``load_named_scorer`` wraps a ``Ranker`` loaded by name through
+higher = better. ``load_named_scorers`` wraps a ``Ranker`` loaded by name through
 ``semstream.models.ranker.registry.load_ranker``; when the registry or the ranker is missing it
 returns the reason instead of raising, so a report can say "ranker unavailable".
 """
@@ -53,15 +53,25 @@ def random_scorer(seed: int) -> Scorer:
     return score
 
 
-def ranker_scorer(ranker: Ranker, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None) -> Scorer:
-    """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors when given."""
+def ranker_scorer(ranker: Ranker, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
+                  embedder: Embedder | None = None) -> Scorer:
+    """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors when given, and with an
+    embedder too each item's retrieval cosine (what the Ranking stage hands a ranker)."""
 
     def score(query: JudgeQuery, items: Sequence[Item]) -> list[float]:
         rank_query = RankQuery(kind=kind, text=query.text)
-        rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i)) for i, p in items]
+        q = embedder.embed([query.text])[0] if embedder is not None and vectors is not None else None
+        rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i), retrieval_score=_cosine(q, vectors, i))
+                      for i, p in items]
         return [float(s) for s in ranker.score(rank_query, rank_items)]
 
     return score
+
+
+def _cosine(query: np.ndarray | None, vectors: Mapping[str, np.ndarray] | None, item_id: str) -> float | None:
+    if query is None or vectors is None or item_id not in vectors:
+        return None
+    return float(np.dot(query, vectors[item_id]))
 
 
 def load_named_ranker(name: str) -> tuple[Ranker | None, str]:
@@ -76,9 +86,16 @@ def load_named_ranker(name: str) -> tuple[Ranker | None, str]:
         return None, f"ranker unavailable: {type(e).__name__}: {e}"
 
 
-def load_named_scorer(name: str, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None) -> tuple[Scorer | None, str]:
+def load_named_scorers(name: str, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
+                       embedder: Embedder | None = None) -> tuple[dict[str, Scorer], str]:
+    """``{name: served score}`` (plus ``name(ranker alone)`` for a ranker that fuses the retrieval cosine)."""
     ranker, status = load_named_ranker(name)
-    return (ranker_scorer(ranker, kind, vectors) if ranker is not None else None), status
+    if ranker is None:
+        return {}, status
+    out = {name: ranker_scorer(ranker, kind, vectors, embedder)}
+    if embedder is not None and getattr(ranker, "retrieval_weight", 0.0):
+        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors)
+    return out, status
 
 
 def _as_list(vectors: Mapping[str, np.ndarray] | None, item_id: str) -> list[float] | None:

@@ -48,3 +48,25 @@ def test_the_weight_is_chosen_where_the_cosine_fixes_a_flat_ranker() -> None:
     weight, table = fit_retrieval_weight(FlatRanker(), examples, HashEmbedder(64), grid=(0.0, 2.0))
     assert weight == 2.0 and table["calib_ndcg@10"]["2.0"] > table["calib_ndcg@10"]["0.0"]
     assert mean_ndcg(examples, np.array([0.0, 0.0, 3.0, 4.0])) == pytest.approx(1.0)
+
+
+class Recording:
+    retrieval_weight = 1.0
+
+    def score(self, query: RankQuery, items: list[RankItem]) -> list[float]:
+        self.handed = [item.retrieval_score for item in items]
+        return [0.5] * len(items)
+
+
+def test_the_evaluation_scorer_hands_the_ranker_cosines_only_with_an_embedder() -> None:
+    from semstream.models.eval.rankers import ranker_scorer
+    from semstream.models.judge.schema import JudgeQuery
+
+    embedder = HashEmbedder(64)
+    vectors = dict(zip(["a", "b"], embedder.embed(["pastry chef", "truck driver"])))
+    items = [("a", {"title": "pastry chef"}), ("b", {"title": "truck driver"})]
+    ranker = Recording()
+    ranker_scorer(ranker, EntityKind.JOB, vectors, embedder)(JudgeQuery(text="pastry chef"), items)
+    assert ranker.handed[0] == pytest.approx(1.0, abs=1e-5) and ranker.handed[1] < ranker.handed[0]
+    ranker_scorer(ranker, EntityKind.JOB, vectors)(JudgeQuery(text="pastry chef"), items)
+    assert ranker.handed == [None, None]
