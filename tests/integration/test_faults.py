@@ -195,8 +195,11 @@ def test_broker_restart_reports_what_it_lost_and_ingest_carries_on(broker, stack
         pool.stop()
     survived = indexed(store, job_ids(200, 210))
     report(f"broker restarted: {len(lost.failed)} events reported undelivered, "
-           f"{10 - len(survived)} of 10 acknowledged-but-unconsumed events lost; caught up after", recovered_s)
+           f"{10 - len(survived)} of 10 acknowledged-but-unconsumed events lost, {stats['log_resets']} partitions "
+           f"rewound; caught up after", recovered_s)
     assert len(lost.failed) == len(during) and lost.errors
     assert all(version == 1 for version in survived.values())
-    assert stats["log_resets"] >= 1 and pool.restarts == 0
+    # a rewind is needed only where the restarted log is shorter than the consumer's position, which depends
+    # on what the broker had flushed; convergence above is the guarantee either way
+    assert pool.restarts == 0
     assert recovered_s < 120
