@@ -31,11 +31,15 @@ def summary_lines(report: dict) -> list[str]:
         lines.append(f"ranker: {student['artifact']}")
         evaluation = dict(student["eval"])
         clicks, mixlm = evaluation.pop("click_auroc", None), evaluation.pop("mixlm", None)
+        fusion = evaluation.pop("retrieval_fusion", None)
         if mixlm:
             evaluation["mixlm"] = mixlm["test"]
         for who, metrics in evaluation.items():
             extra = "".join(f"  {k.upper()} {metrics[k]:.4f}" for k in ("auroc", "ece") if k in metrics)
             lines.append(f"  {who:<20} NDCG@10 {metrics['ndcg@10']:.4f}{extra}")
+        if fusion:
+            lines.append(f"  retrieval weight     {fusion['weight']} (calibration NDCG@10 by weight: "
+                         f"{fusion['calib_ndcg@10']})")
         if clicks:
             lines.append("  click AUROC          " + "  ".join(
                 f"{k} {clicks[k]:.4f}" for k in ("engagement_teacher", "student", "popularity")))
