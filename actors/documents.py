@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from semstream.models.item_text import item_text
+from semstream.models.item_text import entity_title, item_text
 from semstream.models.summary import SUMMARY_KEY, summarise
 from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY
@@ -29,14 +29,13 @@ def derived_keys(kind: EntityKind, fields: dict[str, Any]) -> dict[str, Any]:
     """Filter keys computed from the raw fields with query understanding's own normalisers."""
     job = kind is EntityKind.JOB
     company = fields.get("company" if job else "current_company")
-    title = fields.get("title") if job else fields.get("current_title") or fields.get("headline")
     location = fields.get("location")
     keys: dict[str, Any] = {
         "company_key": company_key(company) or None,
         "skills_key": sorted({k for k in (normalise_skill(s) for s in fields.get("skills") or [] if s) if k}),
         "city": city_key(location),
         "country": country_code(fields.get("country") or location),
-        "occupation": normalise_title(title),
+        "occupation": normalise_title(entity_title(kind, fields)),
         "seniority": normalise_seniority(fields.get("seniority")),
     }
     if job:

@@ -15,6 +15,13 @@ def _line(payload: dict[str, Any], keys: tuple[str, ...]) -> str:
     return " | ".join(parts)
 
 
+def entity_title(kind: EntityKind, payload: dict[str, Any]) -> str | None:
+    """The title an entity's occupation is read from: a posting's title, a profile's current title or headline."""
+    if kind is EntityKind.JOB:
+        return payload.get("title")
+    return payload.get("current_title") or payload.get("headline")
+
+
 def item_text(kind: EntityKind, payload: dict[str, Any], max_chars: int | None = None) -> str:
     """Head fields, skills, then the long text; cut to ``max_chars`` if given."""
     if kind is EntityKind.JOB:

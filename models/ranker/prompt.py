@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from semstream.models.item_text import item_text
+from semstream.models.item_text import entity_title, item_text
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.schemas import EntityKind
 
@@ -58,8 +58,7 @@ def item_occupation(kind: EntityKind, payload: dict[str, Any]) -> str | None:
         return str(payload["occupation"])
     from semstream.models.qu.titles import normalise_title
 
-    job = kind is EntityKind.JOB
-    return normalise_title(payload.get("title") if job else payload.get("current_title") or payload.get("headline"))
+    return normalise_title(entity_title(kind, payload))
 
 
 def _render_context(searcher: dict[str, Any]) -> str:
