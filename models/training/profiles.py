@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from semstream.models.training.exceptions import TrainingError
@@ -29,6 +31,8 @@ class TrainProfile(BaseModel):
     pairwise_weight: float = Field(0.5, description="Weight of the within-query RankNet term of the relevance loss.")
     alpha: float = Field(0.7, description="Student loss: alpha * KL(relevance) + (1 - alpha) * KL(engagement).")
     hint_rate: float = Field(0.5, description="Share of training queries that carry QU-style hints.")
+    train_autocast: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto", description="Forward-pass dtype while training; auto = bfloat16 where the CPU/GPU has bf16 matmuls.")
     freeze_embeddings: bool = Field(True, description="Keep the input word embeddings fixed while training.")
     mixlm_soft_tokens: int = Field(1, ge=1, le=8, description="Soft tokens per item in the MixLM ranker.")
     mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")

@@ -20,6 +20,7 @@ from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
 from semstream.models.training import trainer
 from semstream.models.training.examples import Example
 from semstream.models.training.losses import masked_bce, masked_pairwise, relevance_loss
+from semstream.models.training.precision import autocast_dtype
 from semstream.models.training.profiles import TrainProfile
 
 DONE = "done.json"
@@ -73,11 +74,13 @@ def fit_scorer(scorer: YesNoScorer, tokenizer: Any, examples: Sequence[Example],
     encoder = PromptEncoder(tokenizer, template_for(profile), profile.max_tokens)
     if profile.freeze_embeddings:  # the vocabulary matrix is most of a small model: skip its updates
         scorer.lm.get_input_embeddings().weight.requires_grad_(False)
-    plan = trainer.plan_batches(examples, profile.queries_per_batch, profile.items_per_query, epochs, profile.seed)
+    rows = trainer.encode_all(encoder, examples)
+    plan = trainer.plan_batches(examples, profile.queries_per_batch, profile.items_per_query, epochs, profile.seed,
+                                lengths=[len(row) for row in rows])
     stats = trainer.train(
-        scorer, encoder, examples, plan, loss_fn, lr=profile.lr, head_lr=profile.head_lr,
+        scorer, rows, plan, loss_fn, lr=profile.lr, head_lr=profile.head_lr,
         ckpt_dir=out / "ckpt", checkpoint_every=profile.checkpoint_every, desc=desc, progress=progress,
-        pad_id=int(tokenizer.pad_token_id or 0),
+        pad_id=int(tokenizer.pad_token_id or 0), autocast=autocast_dtype(profile.train_autocast),
     )
     save_scorer(out / "model", scorer, tokenizer)
     trainer.clear_checkpoint(out / "ckpt")

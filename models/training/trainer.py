@@ -23,8 +23,12 @@ LossFn = Callable[[torch.Tensor, list[int]], torch.Tensor]
 CHECKPOINT = "checkpoint.pt"
 
 
-def plan_batches(examples: Sequence[Example], queries_per_batch: int, items_per_query: int, epochs: int, seed: int) -> list[list[int]]:
-    """Each batch: up to ``queries_per_batch`` query groups x ``items_per_query`` items each."""
+def plan_batches(examples: Sequence[Example], queries_per_batch: int, items_per_query: int, epochs: int, seed: int,
+                 lengths: Sequence[int] | None = None) -> list[list[int]]:
+    """Each batch: up to ``queries_per_batch`` query groups x ``items_per_query`` items each.
+
+    With ``lengths`` (tokens per example), a batch joins query chunks of similar length, so short rows
+    are not padded to a long neighbour's length; the batches are then shuffled."""
     rng = random.Random(seed)
     groups = list(by_group(examples).values())
     plan: list[list[int]] = []
@@ -35,13 +39,22 @@ def plan_batches(examples: Sequence[Example], queries_per_batch: int, items_per_
             rng.shuffle(members)
             chunks += [members[i : i + items_per_query] for i in range(0, len(members), items_per_query)]
         rng.shuffle(chunks)
-        plan += [sum(chunks[i : i + queries_per_batch], []) for i in range(0, len(chunks), queries_per_batch)]
+        if lengths is not None:
+            chunks.sort(key=lambda chunk: max(lengths[i] for i in chunk))  # stable: ties keep the shuffle
+        batches = [sum(chunks[i : i + queries_per_batch], []) for i in range(0, len(chunks), queries_per_batch)]
+        if lengths is not None:
+            rng.shuffle(batches)
+        plan += batches
     return plan
 
 
-def encode_batch(encoder: PromptEncoder, examples: Sequence[Example], idx: Sequence[int], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    rows = [encoder.full(examples[i].query, [examples[i].item])[0] for i in idx]
-    return pad_right(rows, pad_id)
+def encode_all(encoder: PromptEncoder, examples: Sequence[Example]) -> list[list[int]]:
+    """Token ids of every example's full prompt, computed once for all epochs."""
+    return [encoder.full(ex.query, [ex.item])[0] for ex in examples]
+
+
+def encode_batch(rows: Sequence[list[int]], idx: Sequence[int], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return pad_right([rows[i] for i in idx], pad_id)
 
 
 def _plan_digest(plan: list[list[int]]) -> str:
@@ -59,8 +72,7 @@ def _optimizer(scorer: YesNoScorer, lr: float, head_lr: float, total: int) -> tu
 
 def train(
     scorer: YesNoScorer,
-    encoder: PromptEncoder,
-    examples: Sequence[Example],
+    rows: Sequence[list[int]],
     plan: list[list[int]],
     loss_fn: LossFn,
     *,
@@ -71,8 +83,10 @@ def train(
     desc: str,
     progress: bool = True,
     pad_id: int = 0,
+    autocast: torch.dtype | None = None,
 ) -> dict[str, float]:
-    """Run ``plan``; resume from ``ckpt_dir/checkpoint.pt`` when it matches; return loss stats."""
+    """Run ``plan`` over the token ``rows`` (see ``encode_all``); resume from ``ckpt_dir/checkpoint.pt`` when it
+    matches; return loss stats. ``autocast`` runs the forward pass in that dtype (weights stay float32)."""
     from tqdm.auto import tqdm
 
     ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -82,8 +96,10 @@ def train(
     scorer.train()
     bar = tqdm(total=len(plan), initial=start, desc=desc, disable=not progress, unit="step")
     for step in range(start, len(plan)):
-        ids, mask = encode_batch(encoder, examples, plan[step], pad_id)
-        loss = loss_fn(scorer(ids, mask), plan[step])
+        ids, mask = encode_batch(rows, plan[step], pad_id)
+        with torch.autocast(ids.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
+            logits = scorer(ids, mask)
+        loss = loss_fn(logits.float(), plan[step])
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(scorer.parameters(), 1.0)

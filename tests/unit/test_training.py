@@ -37,6 +37,37 @@ def test_plan_keeps_query_groups_together_and_is_deterministic() -> None:
         assert len({examples[i].group for i in batch}) == 1 and len(batch) <= 4
 
 
+def test_length_aware_plan_pads_less_and_still_covers_every_example_once_per_epoch() -> None:
+    examples = relevance_examples(_pairs() * 8, hint_rate=0.0, seed=0)
+    groups = sorted({ex.group for ex in examples})
+    lengths = [10 if groups.index(ex.group) % 2 else 150 for ex in examples]  # short and long queries alternate
+
+    def padded(plan: list[list[int]]) -> int:
+        return sum(max(lengths[i] for i in batch) * len(batch) for batch in plan)
+
+    plain = plan_batches(examples, queries_per_batch=2, items_per_query=3, epochs=2, seed=1)
+    aware = plan_batches(examples, 2, 3, 2, 1, lengths=lengths)
+    assert sorted(i for batch in aware for i in batch) == sorted(list(range(len(examples))) * 2)
+    assert all(len({examples[i].group for i in batch}) <= 2 for batch in aware)
+    assert padded(aware) == sum(lengths) * 2 < padded(plain)
+    assert aware == plan_batches(examples, 2, 3, 2, 1, lengths=lengths)
+
+
+def test_autocast_choice_follows_the_cpu_flags(tmp_path: Path) -> None:
+    from semstream.models.training.exceptions import TrainingError
+    from semstream.models.training.precision import autocast_dtype
+
+    with_bf16, without = tmp_path / "bf16", tmp_path / "plain"
+    with_bf16.write_text("flags\t\t: fpu avx512f avx512_bf16\n")
+    without.write_text("flags\t\t: fpu avx2\n")
+    assert autocast_dtype("auto", cpuinfo=with_bf16) is torch.bfloat16
+    assert autocast_dtype("auto", cpuinfo=without) is None
+    assert autocast_dtype("auto", cpuinfo=tmp_path / "missing") is None
+    assert autocast_dtype("float32", cpuinfo=with_bf16) is None and autocast_dtype("bfloat16") is torch.bfloat16
+    with pytest.raises(TrainingError, match="train_autocast"):
+        autocast_dtype("fp8")
+
+
 def test_relevance_examples_carry_grades_positions_and_hints() -> None:
     examples = relevance_examples(_pairs(), hint_rate=1.0, seed=0)
     assert [ex.position for ex in examples] == [0, 1, 2, 0, 1, 2]
@@ -105,8 +136,8 @@ class _Crash(RuntimeError):
 def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     from semstream.models.embedder import bundled_minilm_path
     from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
-    from semstream.models.training.trainer import CHECKPOINT, train
     from semstream.models.training.teachers import init_scorer
+    from semstream.models.training.trainer import CHECKPOINT, encode_all, train
 
     examples = relevance_examples(_pairs() * 4, 1.0, 0)
     plan = plan_batches(examples, 1, 3, epochs=1, seed=0)
@@ -121,8 +152,8 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path) -> Non
 
     def run() -> dict:
         scorer, tok = init_scorer(bundled_minilm_path(), 1, layers=1)
-        encoder = PromptEncoder(tok, PromptTemplate(max_query_tokens=16), 48)
-        return train(scorer, encoder, examples, plan, loss_fn, lr=1e-4, head_lr=1e-3, ckpt_dir=tmp_path,
+        rows = encode_all(PromptEncoder(tok, PromptTemplate(max_query_tokens=16), 48), examples)
+        return train(scorer, rows, plan, loss_fn, lr=1e-4, head_lr=1e-3, ckpt_dir=tmp_path,
                      checkpoint_every=4, desc="t", progress=False)
 
     crash = True
@@ -171,3 +202,26 @@ def test_position_propensity_debiases_rates_of_low_slots() -> None:
     click = ALL_ACTIONS.index("click")
     assert examples[pairs[0].item_id].targets[click] == pytest.approx(0.4)
     assert examples[pairs[1].item_id].targets[click] == pytest.approx(0.4)  # 0.2 raw, seen half as often
+
+
+def test_bf16_autocast_training_updates_float32_weights_with_finite_loss(tmp_path: Path) -> None:
+    from semstream.models.embedder import bundled_minilm_path
+    from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
+    from semstream.models.training.teachers import init_scorer
+    from semstream.models.training.trainer import encode_all, train
+
+    examples = relevance_examples(_pairs() * 2, 0.0, 0)
+    targets = torch.tensor([ex.targets for ex in examples])
+    scorer, tok = init_scorer(bundled_minilm_path(), 1, layers=1)
+    before = scorer.head_weight.detach().clone()
+    rows = encode_all(PromptEncoder(tok, PromptTemplate(max_query_tokens=16), 48), examples)
+    plan = plan_batches(examples, 1, 3, epochs=2, seed=0, lengths=[len(r) for r in rows])
+
+    def loss_fn(z: torch.Tensor, idx: list[int]) -> torch.Tensor:
+        assert z.dtype == torch.float32  # the loss always sees float32 logits
+        return torch.nn.functional.binary_cross_entropy_with_logits(z[:, 0], targets[idx, 0])
+
+    stats = train(scorer, rows, plan, loss_fn, lr=1e-4, head_lr=1e-2, ckpt_dir=tmp_path, checkpoint_every=100,
+                  desc="t", progress=False, autocast=torch.bfloat16)
+    assert scorer.head_weight.dtype == torch.float32 and not torch.equal(scorer.head_weight, before)
+    assert all(torch.isfinite(torch.tensor([stats["loss_first"], stats["loss_last"]])))
