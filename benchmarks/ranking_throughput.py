@@ -10,6 +10,8 @@
              (``e_mixlm``: adapter fitted here on the judged training queries; ``e_mixlm_served``: the
              adapter training saved with the model, as served)
 (int8)       ``*_int8``: (c) and (e) with int8 dynamic-quantised linear layers (``ranker_dtype=int8``)
+(served)     ``*_served``: the score the Ranking deployment returns - calibrated and fused with the
+             retrieval cosine (each candidate carries it, as retrieval hands it over); the others are raw
 
 Candidates: each evaluation query's judge-labelled items plus real items from other queries up to N.
 NDCG@10 is computed on the judged items only. Slow variants run on the first ``--slow-queries``
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 
 Score = Callable[[Any, list], Sequence[float]]
+QUERY_KEY = "query:"  # query vectors share the vectors dict under this prefix
 
 
 def newest_pairs(explicit: str | None) -> Path:
@@ -66,15 +69,18 @@ def candidate_lists(groups: dict, eval_texts: list[str], n: int, seed: int) -> d
 
 
 def item_vectors(groups: dict, cache_dir: Path) -> dict[str, np.ndarray]:
-    """The stored retrieval vector of every item: all-MiniLM-L6-v2 over its item text (cached)."""
+    """The stored retrieval vector of every item (all-MiniLM-L6-v2 over its item text) and, under
+    ``QUERY_KEY + text``, every query's vector (both cached)."""
     from semstream.models.embedder import TransformerEmbedder
     from semstream.models.eval.cache import embed_cached
     from semstream.models.item_text import item_text
 
     pool = {p.item_id: (p.kind, p.payload) for g in groups.values() for p in g}
-    ids = sorted(pool)
-    vectors, _ = embed_cached(TransformerEmbedder(), [item_text(*pool[i], 2000) for i in ids], cache_dir, "ranking-items")
-    return dict(zip(ids, vectors))
+    ids, texts = sorted(pool), sorted(groups)
+    embedder = TransformerEmbedder()
+    vectors, _ = embed_cached(embedder, [item_text(*pool[i], 2000) for i in ids], cache_dir, "ranking-items")
+    queries, _ = embed_cached(embedder, texts, cache_dir, "ranking-queries")
+    return dict(zip(ids, vectors)) | {QUERY_KEY + t: v for t, v in zip(texts, queries)}
 
 
 def with_summary(kind: Any, payload: dict) -> dict:
@@ -119,9 +125,12 @@ def slm_scorer(ranker: Any, mode: str) -> Score:
 
 # --- measurement -------------------------------------------------------------------------------
 def rank_inputs(kind: Any, text: str, cands: list, vectors: dict, summary: bool) -> tuple[Any, list]:
+    """The query and its items as the Ranking deployment hands them over: payload, stored vector, retrieval cosine."""
     from semstream.models.ranker.protocol import RankItem, RankQuery
 
-    items = [RankItem(id=i, payload=with_summary(kind, p) if summary else p, vector=vectors[i].tolist()) for i, p in cands]
+    query_vector = vectors[QUERY_KEY + text]
+    items = [RankItem(id=i, payload=with_summary(kind, p) if summary else p, vector=vectors[i].tolist(),
+                      retrieval_score=float(np.dot(query_vector, vectors[i]))) for i, p in cands]
     return RankQuery(kind=kind, text=text), items
 
 
@@ -320,11 +329,13 @@ def run(args: argparse.Namespace) -> dict:
         "e_mixlm": (lambda: (lambda q, items: mix.score(q, items)), False, False),
     }
     variants["c_prefix_shared_int8"] = (lambda: slm_scorer(int8_copy(ranker), "prefix-shared"), False, False)
+    variants["c_prefix_shared_served"] = (lambda: ranker.score, False, False)  # calibrated, fused with the cosine
     variants["e_mixlm_int8"] = (lambda: int8_copy(mix).score, False, False)
     served = served_mixlm(ranker, model_dir)
     if served is not None:  # the adapter training saved with the model: what the Ranking deployment loads
-        variants["e_mixlm_served"] = (lambda: _raw(served), False, False)
-        variants["e_mixlm_served_int8"] = (lambda: _raw(int8_copy(served)), False, False)
+        variants["e_mixlm_served_raw"] = (lambda: _raw(served), False, False)
+        variants["e_mixlm_served"] = (lambda: served.score, False, False)
+        variants["e_mixlm_served_int8"] = (lambda: int8_copy(served).score, False, False)
     skip = set(filter(None, args.skip.split(",")))
     shared_texts = eval_texts[: args.slow_queries]
     result: dict[str, Any] = {"n": args.n, "pairs_file": str(pairs_path), "model": str(model_dir),
@@ -346,6 +357,7 @@ def run(args: argparse.Namespace) -> dict:
         result["shared"][name] = summarise_run(run_["seconds"][: len(shared_texts)], args.n)
         print(name, result["variants"][name], flush=True)
     result["ratios_shared_queries"] = ratios(result["shared"])
+    result["quality_vs_a"] = quality_gaps(result["variants"])
     result["machine"] = machine_info() | {"torch_threads": torch.get_num_threads()}
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
     if args.json_out:
@@ -356,11 +368,26 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
+def quality_gaps(variants: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """NDCG@10 of each variant minus (a)'s. (a) and (c) are the same model and scores (the parity tests
+    hold them within 1e-4), so (c) on every evaluation query stands in for (a) beyond the shared ones."""
+    out = {}
+    if "a_naive" in variants:
+        out |= {f"{k}-a (shared)": round(v["ndcg@10_shared"] - variants["a_naive"]["ndcg@10_shared"], 4)
+                for k, v in variants.items() if k != "a_naive"}
+    if "c_prefix_shared" in variants:
+        base = variants["c_prefix_shared"]["ndcg@10"]
+        out |= {f"{k}-a (all, via c)": round(v["ndcg@10"] - base, 4) for k, v in variants.items()
+                if v["ndcg_queries"] == variants["c_prefix_shared"]["ndcg_queries"] and k != "c_prefix_shared"}
+    return out
+
+
 def ratios(shared: dict[str, dict[str, float]]) -> dict[str, float]:
     speed = {k: v["items_per_s"] for k, v in shared.items()}
     pairs = {"e/a": ("e_mixlm", "a_naive"), "c/b": ("c_prefix_shared", "b_cross_encoder"),
              "c/a": ("c_prefix_shared", "a_naive"), "d/a": ("d_summary_pruned", "a_naive"),
-             "e_int8/a": ("e_mixlm_int8", "a_naive"), "c_int8/c": ("c_prefix_shared_int8", "c_prefix_shared")}
+             "e_int8/a": ("e_mixlm_int8", "a_naive"), "c_int8/c": ("c_prefix_shared_int8", "c_prefix_shared"),
+             "e_served/a": ("e_mixlm_served", "a_naive"), "e_served_int8/a": ("e_mixlm_served_int8", "a_naive")}
     return {k: round(speed[x] / speed[y], 1) for k, (x, y) in pairs.items() if x in speed and y in speed}
 
 

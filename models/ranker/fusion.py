@@ -7,7 +7,11 @@ knowledge of which titles name the same work is kept where the small ranker lack
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+from semstream.models.ranker.protocol import RankItem
 
 EPS = 1e-6
 
@@ -15,3 +19,12 @@ EPS = 1e-6
 def fuse(relevance: np.ndarray, retrieval: np.ndarray, weight: float) -> np.ndarray:
     p = np.clip(np.asarray(relevance, dtype=np.float64), EPS, 1 - EPS)
     return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + weight * np.asarray(retrieval, dtype=np.float64))))
+
+
+def fuse_items(relevance: Sequence[float], items: Sequence[RankItem], weight: float) -> list[float]:
+    """``relevance`` fused with the items' retrieval scores; unchanged when ``weight`` is 0 or any item
+    lacks a retrieval score (a caller that has no retrieval step gets the ranker alone)."""
+    retrieval = [item.retrieval_score for item in items]
+    if not weight or any(r is None for r in retrieval):
+        return list(relevance)
+    return fuse(np.asarray(relevance), np.asarray(retrieval, dtype=np.float64), weight).tolist()

@@ -28,6 +28,7 @@ from torch import nn
 
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.calibration import CalibratorSet
+from semstream.models.ranker.fusion import fuse_items
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.ranker.slm import SlmRanker
 
@@ -58,7 +59,8 @@ class MixLmRanker:
     """Implements the Ranker protocol from stored vectors only (``RankItem.vector``)."""
 
     def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False,
-                 calibrators: CalibratorSet | None = None, scorer: nn.Module | None = None) -> None:
+                 calibrators: CalibratorSet | None = None, scorer: nn.Module | None = None,
+                 retrieval_weight: float = 0.0) -> None:
         self.base = base
         self.scorer = scorer if scorer is not None else base.scorer
         self.calibrators = calibrators or CalibratorSet()
@@ -70,6 +72,7 @@ class MixLmRanker:
         self.suffix = suffix
         self._suffix = torch.tensor(base.encoder.suffix_ids if suffix else [], dtype=torch.long, device=self.device)
         self.precision = ""  # "int8" once quantize_ranker ran
+        self.retrieval_weight = retrieval_weight  # served score: fused with the retrieval cosine (ranker/fusion.py)
 
     @property
     def variant(self) -> str:
@@ -145,11 +148,12 @@ class MixLmRanker:
 
     def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
         """P(relevant) per item (the relevance task), in the order given; calibrated per position when
-        a calibrator is loaded."""
+        a calibrator is loaded, fused with the items' retrieval scores like the text ranker's."""
         if not items:
             return []
         raw = self.raw_scores(query, items)[:, 0]
-        return self.calibrators.apply("relevance", raw, list(range(len(items)))).tolist()
+        relevance = self.calibrators.apply("relevance", raw, list(range(len(items)))).tolist()
+        return fuse_items(relevance, items, self.retrieval_weight)
 
     def own_body(self) -> None:
         """Tune a private copy of the body from now on (the text ranker keeps its own)."""
@@ -160,7 +164,8 @@ class MixLmRanker:
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp}
-        torch.save({"meta": meta, "suffix": self.suffix, "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
+        torch.save({"meta": meta, "suffix": self.suffix, "retrieval_weight": self.retrieval_weight,
+                    "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
         if self.scorer is not self.base.scorer:
             torch.save(self.scorer.state_dict(), directory / BODY_FILE)
         self.calibrators.save(directory)
@@ -177,7 +182,8 @@ class MixLmRanker:
         adapter = VectorAdapter(hidden=int(base.scorer.body.config.hidden_size), **saved["meta"])
         adapter.load_state_dict(saved["state"])
         return cls(base, adapter, suffix=bool(saved.get("suffix", False)), calibrators=CalibratorSet.load(directory),
-                   scorer=_load_body(Path(directory) / BODY_FILE, base), batch_size=base.batch_size)
+                   scorer=_load_body(Path(directory) / BODY_FILE, base), batch_size=base.batch_size,
+                   retrieval_weight=float(saved.get("retrieval_weight", 0.0)))
 
 
 def _load_body(path: Path, base: SlmRanker) -> nn.Module | None:

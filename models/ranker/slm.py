@@ -20,7 +20,7 @@ import torch
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.calibration import CalibratorSet
-from semstream.models.ranker.fusion import fuse
+from semstream.models.ranker.fusion import fuse_items
 from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
 from semstream.models.ranker.protocol import RankItem, RankQuery
 
@@ -146,8 +146,4 @@ class SlmRanker:
         items' retrieval scores when the ranker has a retrieval weight and every item carries one."""
         if not items:
             return []
-        relevance = self.score_objectives(query, items)[self.objectives[0]]
-        retrieval = [item.retrieval_score for item in items]
-        if not self.retrieval_weight or any(r is None for r in retrieval):
-            return relevance
-        return fuse(np.asarray(relevance), np.asarray(retrieval, dtype=np.float64), self.retrieval_weight).tolist()
+        return fuse_items(self.score_objectives(query, items)[self.objectives[0]], items, self.retrieval_weight)

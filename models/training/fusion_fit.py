@@ -7,40 +7,29 @@ from typing import Any
 
 import numpy as np
 
-from semstream.models.embedder import Embedder
-from semstream.models.eval.metrics import ndcg_at_k
 from semstream.models.ranker.fusion import fuse
-from semstream.models.ranker.slm import SlmRanker
+from semstream.models.ranker.protocol import Ranker
+from semstream.models.training.evaluate import mean_ndcg
 from semstream.models.training.examples import Example, by_group
-from semstream.models.training.mixlm_fit import with_vectors
+from semstream.models.training.vectors import retrieval_scores
 
-GRID = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0)
-
-
-def retrieval_scores(examples: Sequence[Example], embedder: Embedder) -> np.ndarray:
-    """Cosine of each query text with its item's ingest text, as dense retrieval scores them."""
-    items = with_vectors(examples, embedder)
-    texts = list(dict.fromkeys(ex.query.text for ex in examples))
-    queries = dict(zip(texts, np.asarray(embedder.embed(texts), dtype=np.float32)))
-    return np.array([float(np.dot(queries[ex.query.text], ex.item.vector)) for ex in items])
+GRID = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 24.0)
 
 
-def mean_ndcg(examples: Sequence[Example], scores: np.ndarray, k: int = 10) -> float:
-    values = []
+def ranker_alone(ranker: Ranker, examples: Sequence[Example]) -> np.ndarray:
+    """The ranker's served score per example, query by query, without any retrieval fusion."""
+    out = np.zeros(len(examples))
     for idx in by_group(examples).values():
-        gains = {str(i): float(examples[i].grade or 0) for i in idx}
-        ranked = [str(idx[j]) for j in np.argsort(-scores[idx], kind="stable")]
-        values.append(ndcg_at_k(ranked, gains, k))
-    return float(np.mean(values)) if values else 0.0
+        items = [examples[i].item.model_copy(update={"retrieval_score": None}) for i in idx]
+        out[idx] = ranker.score(examples[idx[0]].query, items)
+    return out
 
 
-def fit_retrieval_weight(ranker: SlmRanker, examples: Sequence[Example], embedder: Embedder,
+def fit_retrieval_weight(ranker: Ranker, examples: Sequence[Example],
                          grid: Sequence[float] = GRID) -> tuple[float, dict[str, Any]]:
-    """The grid weight with the best calibration NDCG@10 (the smaller weight on a tie) and the table."""
-    relevance = np.zeros(len(examples))
-    for idx in by_group(examples).values():
-        relevance[idx] = ranker.score(examples[idx[0]].query, [examples[i].item for i in idx])
-    cosine = retrieval_scores(examples, embedder)
+    """The grid weight with the best NDCG@10 on ``examples`` (which carry retrieval scores, see
+    ``with_retrieval``; the smaller weight on a tie) and the table."""
+    relevance, cosine = ranker_alone(ranker, examples), retrieval_scores(examples)
     table = {w: round(mean_ndcg(examples, fuse(relevance, cosine, w)), 4) for w in grid}
     best = max(grid, key=lambda w: (table[w], -w))
     return best, {"weight": best, "calib_ndcg@10": {str(w): v for w, v in table.items()},

@@ -7,20 +7,20 @@ the teacher is the text student's log-odds on every objective; the target is the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from semstream.config import Settings
 from semstream.models.embedder import Embedder
-from semstream.models.item_text import item_text
 from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
 from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
 from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training.evaluate import relevance_report
 from semstream.models.training.examples import Example, by_group
+from semstream.models.training.fusion_fit import fit_retrieval_weight, ranker_alone
 from semstream.models.training.profiles import TrainProfile
+from semstream.models.training.vectors import with_retrieval
 
 Group = tuple[Any, list[Any], np.ndarray, np.ndarray]
 
@@ -29,14 +29,6 @@ def ingest_embedder(settings: Settings) -> Embedder:
     from semstream.models.embedder import TransformerEmbedder
 
     return TransformerEmbedder(settings.embedder_path, settings.embed_max_tokens, settings.embed_batch_size)
-
-
-def with_vectors(examples: Sequence[Example], embedder: Embedder) -> list[Example]:
-    """Copies of ``examples`` whose items carry their retrieval vector (each distinct item embedded once)."""
-    texts = {ex.item.id: item_text(ex.query.kind, ex.item.payload) for ex in examples}
-    ids = list(texts)
-    vectors = dict(zip(ids, np.asarray(embedder.embed([texts[i] for i in ids]), dtype=np.float32)))
-    return [replace(ex, item=ex.item.model_copy(update={"vector": vectors[ex.item.id].tolist()})) for ex in examples]
 
 
 def groups_of(teacher: SlmRanker, examples: Sequence[Example]) -> list[Group]:
@@ -64,16 +56,18 @@ def served_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.nda
 
 def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Example], test: Sequence[Example],
               profile: TrainProfile, embedder: Embedder) -> tuple[MixLmRanker, dict[str, Any]]:
-    """Adapter (and, when the profile says so, body) fitted on ``train``, calibrated on ``calib``,
-    reported on ``test`` next to the text student."""
-    train, calib, test = (with_vectors(x, embedder) for x in (train, calib, test))
+    """Adapter (and, when the profile says so, body) fitted on ``train``, calibrated and given its retrieval
+    weight on ``calib``, reported on ``test`` (served score, and alone) next to the text student."""
+    train, calib, test = (with_retrieval(x, embedder) for x in (train, calib, test))
     mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
                           align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed)
     positions = [ex.position for ex in calib]
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
+    mix.retrieval_weight, fusion = fit_retrieval_weight(mix, calib)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "tuned_body": profile.mixlm_body_lr is not None,
-              "loss": [round(x, 4) for x in history], "train_pairs": len(train),
-              "test": relevance_report(test, served_relevance(mix, test))}
+              "loss": [round(x, 4) for x in history], "train_pairs": len(train), "retrieval_fusion": fusion,
+              "test": relevance_report(test, served_relevance(mix, test)),
+              "test_alone": relevance_report(test, ranker_alone(mix, test))}
     return mix, report

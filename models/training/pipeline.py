@@ -26,11 +26,12 @@ from semstream.models.training.distill import predict, train_student
 from semstream.models.training.engagement_eval import click_auroc
 from semstream.models.training.evaluate import fit_calibrators, relevance_report
 from semstream.models.training.examples import Example, by_group
-from semstream.models.training.fusion_fit import fit_retrieval_weight
 from semstream.models.training.exceptions import TrainingError
+from semstream.models.training.fusion_fit import fit_retrieval_weight
 from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.profiles import TrainProfile, get_profile
 from semstream.models.training.teachers import init_scorer, template_for, train_engagement_teacher, train_relevance_teacher
+from semstream.models.training.vectors import with_retrieval
 
 STAGES = ("judge-data", "teachers", "student", "all")
 TEACHER_NAME = "relevance-teacher"
@@ -104,13 +105,13 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
     log("[student] choosing the retrieval weight of the served score on the calibration split")
     embedder = ingest_embedder(settings)
-    ranker.retrieval_weight, fusion = fit_retrieval_weight(ranker, rel_calib, embedder)
+    ranker.retrieval_weight, fusion = fit_retrieval_weight(ranker, with_retrieval(rel_calib, embedder))
     log("[student] evaluating on held-out queries")
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
     extras = []
     if profile.mixlm_epochs:
         log("[student] fitting the MixLM adapter (items as their retrieval vectors)")
-        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, _examples(ws, profile, "calib"),
+        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, rel_calib,
                                              _examples(ws, profile, "test"), profile, embedder)
         extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))
     directory = new_version_dir(name, settings)

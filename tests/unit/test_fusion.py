@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from semstream.models.embedder import HashEmbedder
-from semstream.models.ranker.fusion import fuse
+from semstream.models.ranker.fusion import fuse, fuse_items
 from semstream.models.ranker.protocol import RankItem, RankQuery
+from semstream.models.training.evaluate import mean_ndcg
 from semstream.models.training.examples import Example
-from semstream.models.training.fusion_fit import fit_retrieval_weight, mean_ndcg, retrieval_scores
+from semstream.models.training.fusion_fit import fit_retrieval_weight
+from semstream.models.training.vectors import retrieval_scores, with_retrieval
 from semstream.schemas import EntityKind
 
 QUERY = RankQuery(kind=EntityKind.JOB, text="pastry chef")
@@ -39,15 +41,27 @@ def _examples() -> list[Example]:
 
 
 def test_retrieval_scores_are_query_item_cosines() -> None:
-    cos = retrieval_scores(_examples(), HashEmbedder(64))
+    examples = with_retrieval(_examples(), HashEmbedder(64))
+    cos = retrieval_scores(examples)
     assert cos[3] == pytest.approx(1.0, abs=1e-5) and cos[3] > cos[0]
+    assert all(len(ex.item.vector) == 64 for ex in examples)
+    with pytest.raises(ValueError, match="i0"):
+        retrieval_scores(_examples())
 
 
 def test_the_weight_is_chosen_where_the_cosine_fixes_a_flat_ranker() -> None:
-    examples = _examples()
-    weight, table = fit_retrieval_weight(FlatRanker(), examples, HashEmbedder(64), grid=(0.0, 2.0))
+    examples = with_retrieval(_examples(), HashEmbedder(64))
+    weight, table = fit_retrieval_weight(FlatRanker(), examples, grid=(0.0, 2.0))
     assert weight == 2.0 and table["calib_ndcg@10"]["2.0"] > table["calib_ndcg@10"]["0.0"]
     assert mean_ndcg(examples, np.array([0.0, 0.0, 3.0, 4.0])) == pytest.approx(1.0)
+
+
+def test_fuse_items_needs_a_weight_and_every_items_retrieval_score() -> None:
+    scored = [RankItem(id="a", retrieval_score=0.9), RankItem(id="b", retrieval_score=0.1)]
+    assert fuse_items([0.5, 0.5], scored, 0.0) == [0.5, 0.5]
+    assert fuse_items([0.5, 0.5], [scored[0], RankItem(id="c")], 4.0) == [0.5, 0.5]
+    high, low = fuse_items([0.5, 0.5], scored, 4.0)
+    assert high > low > 0.5 and high == pytest.approx(1 / (1 + np.exp(-3.6)))
 
 
 class Recording:

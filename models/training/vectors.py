@@ -1,0 +1,37 @@
+"""What retrieval knows about a training example: its item's stored vector and the query-item cosine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from semstream.models.embedder import Embedder
+from semstream.models.item_text import item_text
+from semstream.models.training.examples import Example
+
+
+def with_vectors(examples: Sequence[Example], embedder: Embedder) -> list[Example]:
+    """Copies of ``examples`` whose items carry their retrieval vector (each distinct item embedded once)."""
+    texts = {ex.item.id: item_text(ex.query.kind, ex.item.payload) for ex in examples}
+    ids = list(texts)
+    vectors = dict(zip(ids, np.asarray(embedder.embed([texts[i] for i in ids]), dtype=np.float32)))
+    return [replace(ex, item=ex.item.model_copy(update={"vector": vectors[ex.item.id].tolist()})) for ex in examples]
+
+
+def with_retrieval(examples: Sequence[Example], embedder: Embedder) -> list[Example]:
+    """``with_vectors`` plus each item's ``retrieval_score``: the cosine dense retrieval gives it for the query."""
+    items = with_vectors(examples, embedder)
+    texts = list(dict.fromkeys(ex.query.text for ex in items))
+    queries = dict(zip(texts, np.asarray(embedder.embed(texts), dtype=np.float32)))
+    return [replace(ex, item=ex.item.model_copy(update={"retrieval_score": float(np.dot(queries[ex.query.text], ex.item.vector))}))
+            for ex in items]
+
+
+def retrieval_scores(examples: Sequence[Example]) -> np.ndarray:
+    """The examples' query-item cosines (see ``with_retrieval``)."""
+    missing = [ex.item.id for ex in examples if ex.item.retrieval_score is None]
+    if missing:
+        raise ValueError(f"examples without a retrieval score (use with_retrieval): {missing[:5]}")
+    return np.array([ex.item.retrieval_score for ex in examples], dtype=np.float64)
