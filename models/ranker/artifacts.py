@@ -39,6 +39,7 @@ class RankerConfig(BaseModel):
     objectives: list[str] = Field(default_factory=lambda: ["relevance"])
     dtype: str = "float32"
     retrieval_weight: float = Field(0.0, description="Weight of the retrieval cosine in the fused score (0 = off).")
+    retrieval_center: float = Field(0.0, description="Cosine subtracted before weighting (the calibration mean).")
     profile: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -110,4 +111,5 @@ def load_artifact(
         version=config.version,
         name=config.name,
         retrieval_weight=config.retrieval_weight,
+        retrieval_center=config.retrieval_center,
     )

@@ -60,7 +60,7 @@ class MixLmRanker:
 
     def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False,
                  calibrators: CalibratorSet | None = None, scorer: nn.Module | None = None,
-                 retrieval_weight: float = 0.0) -> None:
+                 retrieval_weight: float = 0.0, retrieval_center: float = 0.0) -> None:
         self.base = base
         self.scorer = scorer if scorer is not None else base.scorer
         self.calibrators = calibrators or CalibratorSet()
@@ -72,7 +72,7 @@ class MixLmRanker:
         self.suffix = suffix
         self._suffix = torch.tensor(base.encoder.suffix_ids if suffix else [], dtype=torch.long, device=self.device)
         self.precision = ""  # "int8" once quantize_ranker ran
-        self.retrieval_weight = retrieval_weight  # served score: fused with the retrieval cosine (ranker/fusion.py)
+        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center  # see ranker/fusion.py
 
     @property
     def variant(self) -> str:
@@ -153,7 +153,7 @@ class MixLmRanker:
             return []
         raw = self.raw_scores(query, items)[:, 0]
         relevance = self.calibrators.apply("relevance", raw, list(range(len(items)))).tolist()
-        return fuse_items(relevance, items, self.retrieval_weight)
+        return fuse_items(relevance, items, self.retrieval_weight, self.retrieval_center)
 
     def own_body(self) -> None:
         """Tune a private copy of the body from now on (the text ranker keeps its own)."""
@@ -164,8 +164,8 @@ class MixLmRanker:
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp}
-        torch.save({"meta": meta, "suffix": self.suffix, "retrieval_weight": self.retrieval_weight,
-                    "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
+        fusion = {"retrieval_weight": self.retrieval_weight, "retrieval_center": self.retrieval_center}
+        torch.save({"meta": meta, "suffix": self.suffix, **fusion, "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
         if self.scorer is not self.base.scorer:
             torch.save(self.scorer.state_dict(), directory / BODY_FILE)
         self.calibrators.save(directory)
@@ -183,7 +183,8 @@ class MixLmRanker:
         adapter.load_state_dict(saved["state"])
         return cls(base, adapter, suffix=bool(saved.get("suffix", False)), calibrators=CalibratorSet.load(directory),
                    scorer=_load_body(Path(directory) / BODY_FILE, base), batch_size=base.batch_size,
-                   retrieval_weight=float(saved.get("retrieval_weight", 0.0)))
+                   retrieval_weight=float(saved.get("retrieval_weight", 0.0)),
+                   retrieval_center=float(saved.get("retrieval_center", 0.0)))
 
 
 def _load_body(path: Path, base: SlmRanker) -> nn.Module | None:

@@ -66,6 +66,7 @@ class SlmRanker:
         version: str = "untrained",
         name: str = "adhoc",
         retrieval_weight: float = 0.0,
+        retrieval_center: float = 0.0,
     ) -> None:
         if len(objectives) != scorer.n_tasks:
             raise ValueError(f"{len(objectives)} objectives for a scorer with {scorer.n_tasks} tasks")
@@ -82,7 +83,7 @@ class SlmRanker:
         self.version = version
         self.name = name
         self.precision = ""  # "int8" once quantize_ranker ran
-        self.retrieval_weight = retrieval_weight
+        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center  # see ranker/fusion.py
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
 
     @property
@@ -146,4 +147,5 @@ class SlmRanker:
         items' retrieval scores when the ranker has a retrieval weight and every item carries one."""
         if not items:
             return []
-        return fuse_items(self.score_objectives(query, items)[self.objectives[0]], items, self.retrieval_weight)
+        relevance = self.score_objectives(query, items)[self.objectives[0]]
+        return fuse_items(relevance, items, self.retrieval_weight, self.retrieval_center)

@@ -26,11 +26,11 @@ def ranker_alone(ranker: Ranker, examples: Sequence[Example]) -> np.ndarray:
 
 
 def fit_retrieval_weight(ranker: Ranker, examples: Sequence[Example],
-                         grid: Sequence[float] = GRID) -> tuple[float, dict[str, Any]]:
-    """The grid weight with the best NDCG@10 on ``examples`` (which carry retrieval scores, see
-    ``with_retrieval``; the smaller weight on a tie) and the table."""
+                         grid: Sequence[float] = GRID) -> tuple[float, float, dict[str, Any]]:
+    """(weight, center, table): the grid weight with the best NDCG@10 on ``examples`` (which carry
+    retrieval scores, see ``with_retrieval``; the smaller weight on a tie) and their mean cosine."""
     relevance, cosine = ranker_alone(ranker, examples), retrieval_scores(examples)
     table = {w: round(mean_ndcg(examples, fuse(relevance, cosine, w)), 4) for w in grid}
-    best = max(grid, key=lambda w: (table[w], -w))
-    return best, {"weight": best, "calib_ndcg@10": {str(w): v for w, v in table.items()},
-                  "retrieval_only_ndcg@10": round(mean_ndcg(examples, cosine), 4)}
+    best, center = max(grid, key=lambda w: (table[w], -w)), round(float(cosine.mean()), 4)
+    return best, center, {"weight": best, "center": center, "calib_ndcg@10": {str(w): v for w, v in table.items()},
+                          "retrieval_only_ndcg@10": round(mean_ndcg(examples, cosine), 4)}

@@ -65,7 +65,7 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     positions = [ex.position for ex in calib]
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
-    mix.retrieval_weight, fusion = fit_retrieval_weight(mix, calib)
+    mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "tuned_body": profile.mixlm_body_lr is not None,
               "loss": [round(x, 4) for x in history], "train_pairs": len(train), "retrieval_fusion": fusion,
               "test": relevance_report(test, served_relevance(mix, test)),

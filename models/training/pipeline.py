@@ -105,7 +105,7 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
     log("[student] choosing the retrieval weight of the served score on the calibration split")
     embedder = ingest_embedder(settings)
-    ranker.retrieval_weight, fusion = fit_retrieval_weight(ranker, with_retrieval(rel_calib, embedder))
+    ranker.retrieval_weight, ranker.retrieval_center, fusion = fit_retrieval_weight(ranker, with_retrieval(rel_calib, embedder))
     log("[student] evaluating on held-out queries")
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
     extras = []
@@ -119,6 +119,7 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
         name=name, version=directory.name, backbone=f"all-MiniLM-L6-v2 run causally, first {report['layers']} layers, distilled",
         layers=report["layers"], template=template_for(profile), max_tokens=profile.max_tokens, objectives=objectives,
         profile=profile.model_dump(), metrics=evaluation["student_calibrated"], retrieval_weight=ranker.retrieval_weight,
+        retrieval_center=ranker.retrieval_center,
     )
     evaluation["retrieval_fusion"] = fusion
     write_artifact(directory, student, tokenizer, config, calibrators, {"student": report, **evaluation}, extras)

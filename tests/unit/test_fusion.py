@@ -51,8 +51,9 @@ def test_retrieval_scores_are_query_item_cosines() -> None:
 
 def test_the_weight_is_chosen_where_the_cosine_fixes_a_flat_ranker() -> None:
     examples = with_retrieval(_examples(), HashEmbedder(64))
-    weight, table = fit_retrieval_weight(FlatRanker(), examples, grid=(0.0, 2.0))
+    weight, center, table = fit_retrieval_weight(FlatRanker(), examples, grid=(0.0, 2.0))
     assert weight == 2.0 and table["calib_ndcg@10"]["2.0"] > table["calib_ndcg@10"]["0.0"]
+    assert center == pytest.approx(retrieval_scores(examples).mean(), abs=1e-4) and table["center"] == center
     assert mean_ndcg(examples, np.array([0.0, 0.0, 3.0, 4.0])) == pytest.approx(1.0)
 
 
@@ -62,6 +63,8 @@ def test_fuse_items_needs_a_weight_and_every_items_retrieval_score() -> None:
     assert fuse_items([0.5, 0.5], [scored[0], RankItem(id="c")], 4.0) == [0.5, 0.5]
     high, low = fuse_items([0.5, 0.5], scored, 4.0)
     assert high > low > 0.5 and high == pytest.approx(1 / (1 + np.exp(-3.6)))
+    high, low = fuse_items([0.5, 0.5], scored, 4.0, center=0.5)  # centred: the mean cosine keeps p
+    assert high > 0.5 > low and high == pytest.approx(1 - low)
 
 
 class Recording:

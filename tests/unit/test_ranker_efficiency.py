@@ -103,15 +103,15 @@ def test_mixlm_served_score_fuses_the_retrieval_score_and_keeps_its_weight(tmp_p
     vectors = _vectors(2, seed=3)
     bare = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
     alone = ranker.score(_query(), bare)
-    ranker.retrieval_weight = 6.0
+    ranker.retrieval_weight, ranker.retrieval_center = 6.0, 0.4
     assert ranker.score(_query(), bare) == alone  # no retrieval scores: the ranker alone
     scored = [item.model_copy(update={"retrieval_score": r}) for item, r in zip(bare, (0.9, 0.1))]
     fused = ranker.score(_query(), scored)
     logit = lambda p: np.log(np.asarray(p) / (1 - np.asarray(p)))  # noqa: E731
-    assert np.allclose(logit(fused) - logit(alone), [6.0 * 0.9, 6.0 * 0.1], atol=1e-4)
+    assert np.allclose(logit(fused) - logit(alone), [6.0 * 0.5, 6.0 * -0.3], atol=1e-4)
     ranker.save(tmp_path)
     loaded = MixLmRanker.load(tmp_path, ranker.base)
-    assert loaded.retrieval_weight == 6.0 and np.allclose(loaded.score(_query(), scored), fused, atol=1e-6)
+    assert (loaded.retrieval_weight, loaded.retrieval_center) == (6.0, 0.4) and np.allclose(loaded.score(_query(), scored), fused, atol=1e-6)
 
 
 def test_prune_keeps_strongest_neurons_and_still_scores() -> None:

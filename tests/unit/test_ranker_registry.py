@@ -136,11 +136,12 @@ def test_the_saved_retrieval_weight_fuses_scores_when_items_carry_retrieval_scor
 
     directory = _write(settings)
     config = read_config(directory)
-    (directory / CONFIG_FILE).write_text(config.model_copy(update={"retrieval_weight": 2.0}).model_dump_json())
+    update = {"retrieval_weight": 2.0, "retrieval_center": 0.3}
+    (directory / CONFIG_FILE).write_text(config.model_copy(update=update).model_dump_json())
     ranker = load_ranker("default", settings)
     cosines = [0.9, 0.1, 0.5]
     fused = ranker.score(QUERY, [item.model_copy(update={"retrieval_score": c}) for item, c in zip(ITEMS, cosines)])
     alone = ranker.score(QUERY, ITEMS)
-    assert ranker.retrieval_weight == 2.0 and np.allclose(fused, fuse(np.array(alone), np.array(cosines), 2.0))
+    assert ranker.retrieval_weight == 2.0 and np.allclose(fused, fuse(np.array(alone), np.array(cosines), 2.0, 0.3))
     partial = [ITEMS[0].model_copy(update={"retrieval_score": 0.9}), *ITEMS[1:]]
     assert np.allclose(ranker.score(QUERY, partial), alone)  # fused only when every item has a score
