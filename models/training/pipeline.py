@@ -105,7 +105,8 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
     log("[student] choosing the retrieval weight of the served score on the calibration split")
     embedder = ingest_embedder(settings)
-    ranker.retrieval_weight, ranker.retrieval_center, fusion = fit_retrieval_weight(ranker, with_retrieval(rel_calib, embedder))
+    calib_scored = with_retrieval(rel_calib, embedder)
+    ranker.retrieval_weight, ranker.retrieval_center, fusion = fit_retrieval_weight(ranker, calib_scored)
     log("[student] evaluating on held-out queries")
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
     extras = []
