@@ -232,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     queries = make_queries(events, args.queries)
     stack = Stack(settings, say=lambda m: print(f"  {m}", flush=True))
     report: dict[str, Any] = {"benchmark": "serve_load", "jobs": args.jobs, "duration_s": args.duration,
-                              "ranker_mode": settings.ranker_mode,
+                              "ranker_mode": settings.ranker_mode, "ranker_dtype": settings.ranker_dtype,
                               "rank_depth": args.depth, "embed_max_tokens": args.embed_max_tokens,
                               "queries": len(queries), "query_sample": queries[:5]}
     t0 = time.perf_counter()
