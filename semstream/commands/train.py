@@ -38,9 +38,8 @@ def summary_lines(report: dict) -> list[str]:
             extra = "".join(f"  {k.upper()} {metrics[k]:.4f}" for k in ("auroc", "ece") if k in metrics)
             lines.append(f"  {who:<20} NDCG@10 {metrics['ndcg@10']:.4f}{extra}")
         if fusion:
-            lines.append(f"  retrieval weight     {fusion['weight']}, centre {fusion.get('center', 0.0)} "
-                         "(calibration NDCG@10 by weight: "
-                         f"{fusion['calib_ndcg@10']})")
+            lines.append(f"  retrieval weight     {fusion['weight']} (centre {fusion.get('center', 0.0)}; "
+                         f"calibration NDCG@10 by weight: {fusion['calib_ndcg@10']})")
         if clicks:
             lines.append("  click AUROC          " + "  ".join(
                 f"{k} {clicks[k]:.4f}" for k in ("engagement_teacher", "student", "popularity")))
