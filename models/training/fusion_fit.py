@@ -16,11 +16,13 @@ from semstream.models.training.vectors import retrieval_scores
 GRID = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 24.0)
 
 
-def ranker_alone(ranker: Ranker, examples: Sequence[Example]) -> np.ndarray:
-    """The ranker's served score per example, query by query, without any retrieval fusion."""
+def served_scores(ranker: Ranker, examples: Sequence[Example], fused: bool = True) -> np.ndarray:
+    """The ranker's served score per example, query by query; ``fused=False`` hides the items' retrieval
+    scores, so the ranker alone is scored."""
     out = np.zeros(len(examples))
     for idx in by_group(examples).values():
-        items = [examples[i].item.model_copy(update={"retrieval_score": None}) for i in idx]
+        items = [examples[i].item if fused else examples[i].item.model_copy(update={"retrieval_score": None})
+                 for i in idx]
         out[idx] = ranker.score(examples[idx[0]].query, items)
     return out
 
@@ -29,7 +31,7 @@ def fit_retrieval_weight(ranker: Ranker, examples: Sequence[Example],
                          grid: Sequence[float] = GRID) -> tuple[float, float, dict[str, Any]]:
     """(weight, center, table): the grid weight with the best NDCG@10 on ``examples`` (which carry
     retrieval scores, see ``with_retrieval``; the smaller weight on a tie) and their mean cosine."""
-    relevance, cosine = ranker_alone(ranker, examples), retrieval_scores(examples)
+    relevance, cosine = served_scores(ranker, examples, fused=False), retrieval_scores(examples)
     table = {w: round(mean_ndcg(examples, fuse(relevance, cosine, w)), 4) for w in grid}
     best, center = max(grid, key=lambda w: (table[w], -w)), round(float(cosine.mean()), 4)
     return best, center, {"weight": best, "center": center, "calib_ndcg@10": {str(w): v for w, v in table.items()},

@@ -18,7 +18,7 @@ from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
 from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training.evaluate import relevance_report
 from semstream.models.training.examples import Example, by_group
-from semstream.models.training.fusion_fit import fit_retrieval_weight, ranker_alone
+from semstream.models.training.fusion_fit import fit_retrieval_weight, served_scores
 from semstream.models.training.profiles import TrainProfile
 from semstream.models.training.vectors import with_retrieval
 
@@ -47,18 +47,12 @@ def raw_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.ndarra
     return out
 
 
-def served_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.ndarray:
-    out = np.zeros(len(examples))
-    for idx in by_group(examples).values():
-        out[idx] = ranker.score(examples[idx[0]].query, [examples[i].item for i in idx])
-    return out
-
-
 def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Example], test: Sequence[Example],
               profile: TrainProfile, embedder: Embedder) -> tuple[MixLmRanker, dict[str, Any]]:
     """Adapter (and, when the profile says so, body) fitted on ``train``, calibrated and given its retrieval
-    weight on ``calib``, reported on ``test`` (served score, and alone) next to the text student."""
-    train, calib, test = (with_retrieval(x, embedder) for x in (train, calib, test))
+    weight on ``calib`` (which already carries vectors and retrieval scores, see ``with_retrieval``), reported
+    on ``test`` (served score, and alone) next to the text student."""
+    train, test = with_retrieval(train, embedder), with_retrieval(test, embedder)
     mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
                           align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed)
@@ -68,6 +62,6 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "tuned_body": profile.mixlm_body_lr is not None,
               "loss": [round(x, 4) for x in history], "train_pairs": len(train), "retrieval_fusion": fusion,
-              "test": relevance_report(test, served_relevance(mix, test)),
-              "test_alone": relevance_report(test, ranker_alone(mix, test))}
+              "test": relevance_report(test, served_scores(mix, test)),
+              "test_alone": relevance_report(test, served_scores(mix, test, fused=False))}
     return mix, report

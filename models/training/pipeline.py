@@ -25,9 +25,9 @@ from semstream.models.training.convert import (
 from semstream.models.training.distill import predict, train_student
 from semstream.models.training.engagement_eval import click_auroc
 from semstream.models.training.evaluate import fit_calibrators, relevance_report
-from semstream.models.training.examples import Example, by_group
+from semstream.models.training.examples import Example
 from semstream.models.training.exceptions import TrainingError
-from semstream.models.training.fusion_fit import fit_retrieval_weight
+from semstream.models.training.fusion_fit import fit_retrieval_weight, served_scores
 from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.profiles import TrainProfile, get_profile
 from semstream.models.training.teachers import init_scorer, template_for, train_engagement_teacher, train_relevance_teacher
@@ -112,7 +112,7 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     extras = []
     if profile.mixlm_epochs:
         log("[student] fitting the MixLM adapter (items as their retrieval vectors)")
-        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, rel_calib,
+        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, calib_scored,
                                              _examples(ws, profile, "test"), profile, embedder)
         extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))
     directory = new_version_dir(name, settings)
@@ -155,10 +155,7 @@ def evaluate_all(ws: Workspace, profile: TrainProfile, ranker: SlmRanker, base: 
            "untrained": relevance_report(test, predict(untrained, tok, profile, test)[:, 0]),
            "relevance_teacher": relevance_report(test, predict(teacher, tok, profile, test)[:, 0]),
            "student_raw": relevance_report(test, predict(ranker.scorer, ranker.tokenizer, profile, test)[:, 0])}
-    served = np.zeros(len(test))
-    for idx in by_group(test).values():
-        served[idx] = ranker.score(test[idx[0]].query, [test[i].item for i in idx])
-    out["student_calibrated"] = relevance_report(test, served)
+    out["student_calibrated"] = relevance_report(test, served_scores(ranker, test))
     out["click_auroc"] = evaluate_clicks(ws, profile, ranker)
     return out
 
