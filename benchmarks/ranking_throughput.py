@@ -29,13 +29,13 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 Score = Callable[[Any, list], Sequence[float]]
-QUERY_KEY = "query:"  # query vectors share the vectors dict under this prefix
 
 
 def newest_pairs(explicit: str | None) -> Path:
@@ -68,9 +68,20 @@ def candidate_lists(groups: dict, eval_texts: list[str], n: int, seed: int) -> d
     return out
 
 
-def item_vectors(groups: dict, cache_dir: Path) -> dict[str, np.ndarray]:
-    """The stored retrieval vector of every item (all-MiniLM-L6-v2 over its item text) and, under
-    ``QUERY_KEY + text``, every query's vector (both cached)."""
+@dataclass
+class Vectors:
+    """Retrieval vectors (all-MiniLM-L6-v2): every item's stored one over its item text, every query's."""
+
+    items: dict[str, np.ndarray]
+    queries: dict[str, np.ndarray]
+
+    @property
+    def dim(self) -> int:
+        return len(next(iter(self.items.values())))
+
+
+def item_vectors(groups: dict, cache_dir: Path) -> Vectors:
+    """Every item's and query's retrieval vector (both cached)."""
     from semstream.models.embedder import TransformerEmbedder
     from semstream.models.eval.cache import embed_cached
     from semstream.models.item_text import item_text
@@ -80,7 +91,7 @@ def item_vectors(groups: dict, cache_dir: Path) -> dict[str, np.ndarray]:
     embedder = TransformerEmbedder()
     vectors, _ = embed_cached(embedder, [item_text(*pool[i], 2000) for i in ids], cache_dir, "ranking-items")
     queries, _ = embed_cached(embedder, texts, cache_dir, "ranking-queries")
-    return dict(zip(ids, vectors)) | {QUERY_KEY + t: v for t, v in zip(texts, queries)}
+    return Vectors(dict(zip(ids, vectors)), dict(zip(texts, queries)))
 
 
 def with_summary(kind: Any, payload: dict) -> dict:
@@ -124,17 +135,17 @@ def slm_scorer(ranker: Any, mode: str) -> Score:
 
 
 # --- measurement -------------------------------------------------------------------------------
-def rank_inputs(kind: Any, text: str, cands: list, vectors: dict, summary: bool) -> tuple[Any, list]:
+def rank_inputs(kind: Any, text: str, cands: list, vectors: Vectors, summary: bool) -> tuple[Any, list]:
     """The query and its items as the Ranking deployment hands them over: payload, stored vector, retrieval cosine."""
     from semstream.models.ranker.protocol import RankItem, RankQuery
 
-    query_vector = vectors[QUERY_KEY + text]
-    items = [RankItem(id=i, payload=with_summary(kind, p) if summary else p, vector=vectors[i].tolist(),
-                      retrieval_score=float(np.dot(query_vector, vectors[i]))) for i, p in cands]
+    query_vector = vectors.queries[text]
+    items = [RankItem(id=i, payload=with_summary(kind, p) if summary else p, vector=vectors.items[i].tolist(),
+                      retrieval_score=float(np.dot(query_vector, vectors.items[i]))) for i, p in cands]
     return RankQuery(kind=kind, text=text), items
 
 
-def measure(score: Score, kind: Any, texts: list[str], cands: dict, vectors: dict, summary: bool) -> dict[str, Any]:
+def measure(score: Score, kind: Any, texts: list[str], cands: dict, vectors: Vectors, summary: bool) -> dict[str, Any]:
     """Per-query seconds for N candidates and every candidate's score."""
     seconds, scores = [], {}
     for text in texts:
@@ -146,7 +157,7 @@ def measure(score: Score, kind: Any, texts: list[str], cands: dict, vectors: dic
     return {"seconds": seconds, "scores": scores}
 
 
-def judged_scores(score: Score, kind: Any, groups: dict, texts: list[str], vectors: dict, summary: bool,
+def judged_scores(score: Score, kind: Any, groups: dict, texts: list[str], vectors: Vectors, summary: bool,
                   have: dict) -> dict[str, dict[str, float]]:
     """Scores of the judged items of every query (reusing timed scores where present)."""
     out = dict(have)
@@ -216,7 +227,7 @@ def _raw(ranker: Any) -> Score:
 
 
 def recovered_copy(args: argparse.Namespace, teacher: Any, kind: Any, groups: dict, texts: list[str],
-                   vectors: dict) -> tuple[Any, dict]:
+                   vectors: Vectors) -> tuple[Any, dict]:
     """A pruned copy distilled back towards the unpruned ranker on the training queries' summaries."""
     from semstream.models.ranker.pruning import recover
 
@@ -229,11 +240,11 @@ def recovered_copy(args: argparse.Namespace, teacher: Any, kind: Any, groups: di
                            "recovery_loss": [round(x, 4) for x in history]}
 
 
-def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vectors: dict, args: argparse.Namespace) -> tuple[Any, dict]:
+def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vectors: Vectors, args: argparse.Namespace) -> tuple[Any, dict]:
     """A MixLM adapter fitted to the text ranker's log-odds (and the judge grades) on ``texts``."""
     from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
 
-    mix = MixLmRanker.fresh(ranker, dim_in=len(next(iter(vectors.values()))), k=args.soft_tokens, mlp=args.mlp_adapter)
+    mix = MixLmRanker.fresh(ranker, dim_in=vectors.dim, k=args.soft_tokens, mlp=args.mlp_adapter)
     start = time.perf_counter()
     groups_in = []
     for text in texts:

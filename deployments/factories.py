@@ -5,6 +5,8 @@ The Serve wrappers take these as arguments, so tests can hand in twins instead.
 
 from __future__ import annotations
 
+import os
+
 from semstream.config import Settings
 from semstream.models.embedder import Embedder
 from semstream.models.ranker.protocol import Ranker
@@ -18,8 +20,7 @@ def query_model(settings: Settings) -> QueryModel:
     """Rules + tagger over ESCO titles from the shared data when present (as ingest normalises titles)."""
     from semstream.models.qu.service import QueryUnderstanding
 
-    esco = settings.shared_data_dir / "esco_v1.2"
-    return QueryUnderstanding.load(esco if esco.is_dir() else None)
+    return QueryUnderstanding.from_shared_data(settings.shared_data_dir)
 
 
 def serving_store(settings: Settings) -> VectorStore:
@@ -34,10 +35,18 @@ def serving_embedder(settings: Settings) -> Embedder:
 
 
 def serving_ranker(settings: Settings) -> Ranker:
-    """The newest version of the named ranker (``semstream up`` trains the default one first)."""
+    """The newest version of the named ranker (``semstream up`` trains the default one first), scoring
+    with ``ranker_threads`` torch threads."""
+    import torch
+
     from semstream.models.ranker.registry import load_ranker
 
+    torch.set_num_threads(ranker_threads(settings))
     return load_ranker(settings.serve_ranker or "default", settings)
+
+
+def ranker_threads(settings: Settings) -> int:
+    return settings.ranker_threads or settings.torch_threads or max(1, os.cpu_count() or 1)
 
 
 def engagement_sink(settings: Settings) -> object:

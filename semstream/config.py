@@ -81,13 +81,18 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024)
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads per process; unset = torch default.")
     ranker_device: str = Field("cpu", description="Torch device of the SLM ranker: cpu, cuda, cuda:1, ...")
-    ranker_dtype: Literal["float32", "bfloat16", "int8"] = Field(
-        "float32", description="Ranker weights: float32, bfloat16 (GPU), or int8 (dynamic quantisation, CPU only).")
+    ranker_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        "auto", description="Ranker weights: float32, bfloat16 (GPU), int8 (dynamic quantisation, CPU only), or auto "
+        "(int8 on the CPU, float32 on a GPU).")
     ranker_mode: Literal["prefix-shared", "full-text", "mixlm"] = Field(
-        "prefix-shared", description="Ranker scoring path: query prefix KV computed once per query, full text per item, "
-        "or mixlm (items as their retrieval vectors; needs the adapter in <version>/mixlm/ and vectors on RankItems)."
+        "mixlm", description="Ranker scoring path: mixlm (items as their retrieval vectors; needs the adapter in "
+        "<version>/mixlm/ and vectors on RankItems, else the text ranker serves), the query prefix KV computed once "
+        "per query over item text (prefix-shared), or full text per item."
     )
     ranker_batch_size: int = Field(32, ge=1, le=1024, description="Items per ranker forward pass.")
+    ranker_threads: int | None = Field(
+        None, ge=1, description="torch threads of a Ranking replica; unset = torch_threads, else the machine's CPUs "
+        "(Ray would give a replica with num_cpus < 2 one thread).")
 
     # --- serving -----------------------------------------------------------------------
     http_host: str = "127.0.0.1"

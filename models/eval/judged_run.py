@@ -32,7 +32,9 @@ from semstream.models.embedder import Embedder
 from semstream.models.eval.bm25 import Bm25
 from semstream.models.eval.cache import embed_cached, embedder_label, machine_info
 from semstream.models.eval.judged import evaluate_rankers
-from semstream.models.eval.rankers import Scorer, bm25_scorer, load_named_scorers, random_scorer, vector_scorer
+from semstream.models.eval.rankers import (
+    Scorer, bm25_scorer, load_named_scorers, qu_hints, random_scorer, vector_scorer,
+)
 from semstream.models.item_text import item_text
 from semstream.models.judge.esco import EscoIndex
 from semstream.models.judge.facts import parse_time
@@ -61,6 +63,7 @@ class JudgedRunConfig:
     judge_url: str | None = None
     judge_model: str = "judge"
     judge_api_key: str | None = field(default=None, repr=False)
+    ranker_hints: bool = True  # rankers see query understanding's hints for each query, as served
 
 
 def load_corpus(config: JudgedRunConfig) -> list[Item]:
@@ -116,8 +119,9 @@ def scorers(config: JudgedRunConfig, embedder: Embedder, items: list[Item], vect
         "random": random_scorer(config.seed),
     }
     statuses: dict[str, str] = {}
+    hints = qu_hints(config.shared_data_dir) if config.ranker_hints and config.rankers else None
     for name in config.rankers:
-        named, statuses[name] = load_named_scorers(name, config.kind, by_id, embedder)
+        named, statuses[name] = load_named_scorers(name, config.kind, by_id, embedder, hints)
         out |= named
     return out, statuses
 
@@ -135,7 +139,7 @@ def run_judged(config: JudgedRunConfig, embedder: Embedder) -> dict[str, Any]:
     return report | provenance | {
         "kind": config.kind.value, "corpus_size": len(items), "embedder": embedder_label(embedder), "embedding": embedding,
         "seed": config.seed, "per_query": config.per_query, "random_fraction": config.random_fraction,
-        "esco": esco is not None, "rankers": statuses, "machine": machine_info(),
+        "esco": esco is not None, "rankers": statuses, "ranker_hints": config.ranker_hints, "machine": machine_info(),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,20 @@ from semstream.schemas import EntityKind
 
 Item = tuple[str, dict[str, Any]]
 Scorer = Callable[[JudgeQuery, Sequence[Item]], list[float]]
+EVAL_MODE = "prefix-shared"  # a ranker named without a mode is evaluated as its text student
+# (kind, query text) -> the ranker hints serving would send with it (query understanding's ``hints``).
+QueryHints = Callable[[EntityKind, str], list[str]]
+
+
+def qu_hints(shared_data_dir: Path) -> QueryHints:
+    """Query understanding's hints (rules + tagger over the shared ESCO titles), as the service builds them."""
+    from semstream.models.qu.service import QueryUnderstanding
+
+    return QueryUnderstanding.from_shared_data(shared_data_dir).hints
+
+
+def rank_query(kind: EntityKind, text: str, hints: QueryHints | None = None) -> RankQuery:
+    return RankQuery(kind=kind, text=text, hints=hints(kind, text) if hints else [])
 
 
 def vector_scorer(embedder: Embedder, vectors: Mapping[str, np.ndarray]) -> Scorer:
@@ -54,16 +69,16 @@ def random_scorer(seed: int) -> Scorer:
 
 
 def ranker_scorer(ranker: Ranker, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
-                  embedder: Embedder | None = None) -> Scorer:
-    """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors when given, and with an
-    embedder too each item's retrieval cosine (what the Ranking stage hands a ranker)."""
+                  embedder: Embedder | None = None, hints: QueryHints | None = None) -> Scorer:
+    """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors when given, with an
+    embedder too each item's retrieval cosine, and with ``hints`` the query's ranker hints (what the
+    Ranking stage hands a ranker)."""
 
     def score(query: JudgeQuery, items: Sequence[Item]) -> list[float]:
-        rank_query = RankQuery(kind=kind, text=query.text)
         q = embedder.embed([query.text])[0] if embedder is not None and vectors is not None else None
         rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i), retrieval_score=_cosine(q, vectors, i))
                       for i, p in items]
-        return [float(s) for s in ranker.score(rank_query, rank_items)]
+        return [float(s) for s in ranker.score(rank_query(kind, query.text, hints), rank_items)]
 
     return score
 
@@ -74,27 +89,36 @@ def _cosine(query: np.ndarray | None, vectors: Mapping[str, np.ndarray] | None, 
     return float(np.dot(query, vectors[item_id]))
 
 
-def load_named_ranker(name: str) -> tuple[Ranker | None, str]:
-    """(ranker, "ok") or (None, why it is unavailable)."""
+def ranker_spec(spec: str) -> tuple[str, str]:
+    """``NAME`` -> (NAME, "prefix-shared"): the text student; ``NAME:MODE`` picks the scoring path
+    (``mixlm``, ``full-text``), whatever the serving settings say."""
+    name, _, mode = spec.partition(":")
+    return name, mode or EVAL_MODE
+
+
+def load_named_ranker(spec: str) -> tuple[Ranker | None, str]:
+    """(ranker, "ok") or (None, why it is unavailable); float32 weights, the mode ``spec`` names."""
+    name, mode = ranker_spec(spec)
     try:
         from semstream.models.ranker.registry import load_ranker
     except ImportError as e:
         return None, f"ranker unavailable: no ranker registry ({e})"
     try:
-        return load_ranker(name), "ok"
+        return load_ranker(name, mode=mode, dtype="float32"), "ok"
     except Exception as e:  # noqa: BLE001 - any load failure is reported, not fatal to the evaluation
         return None, f"ranker unavailable: {type(e).__name__}: {e}"
 
 
 def load_named_scorers(name: str, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
-                       embedder: Embedder | None = None) -> tuple[dict[str, Scorer], str]:
+                       embedder: Embedder | None = None, hints: QueryHints | None = None
+                       ) -> tuple[dict[str, Scorer], str]:
     """``{name: served score}`` (plus ``name(ranker alone)`` for a ranker that fuses the retrieval cosine)."""
     ranker, status = load_named_ranker(name)
     if ranker is None:
         return {}, status
-    out = {name: ranker_scorer(ranker, kind, vectors, embedder)}
+    out = {name: ranker_scorer(ranker, kind, vectors, embedder, hints)}
     if embedder is not None and getattr(ranker, "retrieval_weight", 0.0):
-        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors)
+        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors, hints=hints)
     return out, status
 
 

@@ -6,7 +6,8 @@ separated). Dense retrieval embeds every document once (cached as ``.npy``) and 
 (cosine over normalised vectors, the same maths as ``MemoryStore``). Ranked lists are 1,000 deep;
 MAP is computed over that depth. A ranker re-scores the dense top ``rerank_depth``; the rest of
 the dense list follows unchanged. Each item the ranker sees is ``{"title": text}`` as a job, with its
-retrieval cosine (a ranker with a retrieval weight fuses it; ``(ranker alone)`` reports it withheld).
+retrieval cosine (a ranker with a retrieval weight fuses it; ``(ranker alone)`` reports it withheld);
+given query understanding, each query carries the ranker hints serving would send with it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from semstream.models.embedder import Embedder
 from semstream.models.eval.bm25 import Bm25
 from semstream.models.eval.cache import embed_cached, embedder_label, machine_info
 from semstream.models.eval.metrics import average_precision, ndcg_at_k, recall_at_k
+from semstream.models.eval.rankers import QueryHints, rank_query
 from semstream.models.exceptions import ModelError
 from semstream.models.ranker.protocol import Ranker
 
@@ -127,13 +129,15 @@ def rerank_run(dense: Run, top: dict[str, np.ndarray], data: TrecSet, doc_vector
     return out
 
 
-def ranker_score_fn(ranker: Ranker, with_retrieval: bool = True) -> Callable[[str, list[Candidate]], list[float]]:
-    """The ranker's served score; ``with_retrieval=False`` withholds the retrieval cosine (the ranker alone)."""
-    from semstream.models.ranker.protocol import RankItem, RankQuery
+def ranker_score_fn(ranker: Ranker, with_retrieval: bool = True, hints: QueryHints | None = None
+                    ) -> Callable[[str, list[Candidate]], list[float]]:
+    """The ranker's served score; ``with_retrieval=False`` withholds the retrieval cosine (the ranker alone);
+    ``hints`` gives the query the ranker hints serving would send."""
+    from semstream.models.ranker.protocol import RankItem
     from semstream.schemas import EntityKind
 
     def score(text: str, items: list[Candidate]) -> list[float]:
-        query = RankQuery(kind=EntityKind.JOB, text=text)
+        query = rank_query(EntityKind.JOB, text, hints)
         return list(ranker.score(query, [RankItem(id=i, payload=p, vector=v.tolist(),
                                                   retrieval_score=c if with_retrieval else None)
                                          for i, p, v, c in items]))
@@ -149,13 +153,15 @@ def run_trec(
     limit_queries: int | None = None,
     rerank_depth: int = 100,
     load_ranker: Callable[[str], tuple[Ranker | None, str]] | None = None,
+    hints: QueryHints | None = None,
 ) -> dict[str, Any]:
-    """Run every method on a MELO-layout folder and return the JSON-ready report."""
+    """Run every method on a MELO-layout folder and return the JSON-ready report; rankers see ``hints``
+    (query understanding's, as served) when given."""
     data = load_trec_dir(directory)
     qids = [q for q in data.queries if q in data.qrels][: limit_queries or None]
     report: dict[str, Any] = {"dataset": data.name, "n_queries": len(qids), "n_docs": len(data.doc_ids),
                               "embedder": embedder_label(embedder), "depth": DEPTH, "rerank_depth": rerank_depth,
-                              "methods": {}, "rankers": {}, "machine": machine_info()}
+                              "methods": {}, "rankers": {}, "ranker_hints": hints is not None, "machine": machine_info()}
     t = time.perf_counter()
     runs: dict[str, Run] = {"bm25": bm25_run(data, qids)}
     report["methods"]["bm25"] = evaluate_run(runs["bm25"], data.qrels) | {"seconds": time.perf_counter() - t}
@@ -174,7 +180,7 @@ def run_trec(
                                              if getattr(ranker, "retrieval_weight", 0.0) else {})
         for method, with_retrieval in variants.items():
             t = time.perf_counter()
-            run = rerank_run(dense, top, data, doc_vectors, by_qid, ranker_score_fn(ranker, with_retrieval), rerank_depth)
+            run = rerank_run(dense, top, data, doc_vectors, by_qid, ranker_score_fn(ranker, with_retrieval, hints), rerank_depth)
             report["methods"][method] = evaluate_run(run, data.qrels) | {"seconds": time.perf_counter() - t}
     return report
 

@@ -106,18 +106,28 @@ def _trim_stopwords(kept: list[Token], tokens: list[Token]) -> list[str]:
     return [t.best for t in out]
 
 
+# Facet name -> its label in a ranker hint line, in the order hints are listed.
+HINT_LABELS: dict[str, str] = {
+    "occupation": "role", "seniority": "seniority", "skill": "skills", "company_type": "company type",
+    "location": "location", "salary": "salary", "company": "company", "remote": "workplace",
+    "employment_type": "employment", "recency": "posted within days", "years_experience": "min years of experience",
+    "city": "city", "country": "country",
+}
+
+
+def hint_line(name: str, values: list[str]) -> str:
+    """``label: v1, v2`` for a facet's values (duplicates dropped, order kept)."""
+    return f"{HINT_LABELS[name]}: {', '.join(dict.fromkeys(values))}"
+
+
 def ranker_hints(parsed: ParsedQuery) -> list[str]:
     """Soft facets as short lines for the ranker's prompt."""
     soft = [f for f in parsed.facets if not f.hard]
     hints: list[str] = []
-    for name, label in (("occupation", "role"), ("seniority", "seniority"), ("skill", "skills"),
-                        ("company_type", "company type"), ("location", "location"), ("salary", "salary"),
-                        ("company", "company"), ("remote", "workplace"), ("employment_type", "employment"),
-                        ("recency", "posted within days"), ("years_experience", "min years of experience"),
-                        ("city", "city"), ("country", "country")):
+    for name in HINT_LABELS:
         values = [f.value for f in soft if f.name == name and not f.negated]
         if values:
-            hints.append(f"{label}: {', '.join(dict.fromkeys(values))}")
+            hints.append(hint_line(name, values))
     excluded = [f.span or f.value for f in soft if f.negated] + [w for w in parsed.excluded if not _mapped(parsed, w)]
     if excluded:
         hints.append(f"exclude: {', '.join(dict.fromkeys(excluded))}")

@@ -28,7 +28,6 @@ from semstream.models.qu.vocab import (
     STOPWORDS, VAGUE_ROLES, Vocab, company_key,
 )
 from semstream.schemas import EntityKind
-from semstream.store.fields import FILTER_FIELDS
 
 OCCUPATION_MIN_SCORE = 0.5  # a role text scoring below this sets no occupation (candidates still listed)
 CANDIDATE_MIN_SCORE = 0.3

@@ -13,7 +13,7 @@ from semstream.models.qu.gazetteer import Gazetteer
 from semstream.models.qu.learned import Tagger, default_tagger
 from semstream.models.qu.parser import QueryParser
 from semstream.models.qu.schema import ParsedQuery
-from semstream.models.qu.titles import TitleNormaliser
+from semstream.models.qu.titles import ESCO_DIR, TitleNormaliser
 from semstream.models.qu.vocab import Vocab
 from semstream.schemas import EntityKind
 from semstream.store.filters import Filter
@@ -34,6 +34,16 @@ class QueryUnderstanding:
         model = default_tagger() if tagger is True else (tagger or None)
         parser = QueryParser(TitleNormaliser.load(esco_dir), Gazetteer.load(), Vocab.load(), model)
         return cls(parser, llm)
+
+    @classmethod
+    def from_shared_data(cls, shared_data_dir: Path) -> QueryUnderstanding:
+        """Rules + tagger over ESCO titles from the shared data when present (as ingest normalises titles)."""
+        esco = Path(shared_data_dir) / ESCO_DIR
+        return cls.load(esco if esco.is_dir() else None)
+
+    def hints(self, kind: EntityKind, text: str) -> list[str]:
+        """The ranker hints serving sends with ``text`` (no client filters)."""
+        return self.understand(text, kind)[2]
 
     def parse(self, text: str, kind: EntityKind, now: datetime | None = None) -> ParsedQuery:
         if self.llm is not None:

@@ -31,3 +31,18 @@ def fuse_items(relevance: Sequence[float], items: Sequence[RankItem], weight: fl
     if not weight or any(r is None for r in retrieval):
         return list(relevance)
     return fuse(np.asarray(relevance), np.asarray(retrieval, dtype=np.float64), weight, center).tolist()
+
+
+class FusedRanker:
+    """What the text and MixLM rankers share as served rankers: a fusion weight and centre (set by training)
+    and a precision tag (``int8`` once ``quantize_ranker`` ran) that their variant names."""
+
+    retrieval_weight: float = 0.0
+    retrieval_center: float = 0.0
+    precision: str = ""
+
+    def tagged(self, mode: str) -> str:
+        return f"{mode}+{self.precision}" if self.precision else mode
+
+    def fused(self, relevance: Sequence[float], items: Sequence[RankItem]) -> list[float]:
+        return fuse_items(relevance, items, self.retrieval_weight, self.retrieval_center)

@@ -28,7 +28,7 @@ from torch import nn
 
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.calibration import CalibratorSet
-from semstream.models.ranker.fusion import fuse_items
+from semstream.models.ranker.fusion import FusedRanker
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.ranker.slm import SlmRanker
 
@@ -55,7 +55,7 @@ class VectorAdapter(nn.Module):
         return torch.cat([soft, self.special.expand(soft.shape[0], 1, -1)], dim=1)
 
 
-class MixLmRanker:
+class MixLmRanker(FusedRanker):
     """Implements the Ranker protocol from stored vectors only (``RankItem.vector``)."""
 
     def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False,
@@ -71,12 +71,11 @@ class MixLmRanker:
         self.device = base.device
         self.suffix = suffix
         self._suffix = torch.tensor(base.encoder.suffix_ids if suffix else [], dtype=torch.long, device=self.device)
-        self.precision = ""  # "int8" once quantize_ranker ran
-        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center  # see ranker/fusion.py
+        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center
 
     @property
     def variant(self) -> str:
-        return f"mixlm+{self.precision}" if self.precision else "mixlm"
+        return self.tagged("mixlm")
 
     @classmethod
     def fresh(cls, base: SlmRanker, dim_in: int = 384, k: int = 1, mlp: bool = False, seed: int = 0,
@@ -153,7 +152,7 @@ class MixLmRanker:
             return []
         raw = self.raw_scores(query, items)[:, 0]
         relevance = self.calibrators.apply("relevance", raw, list(range(len(items)))).tolist()
-        return fuse_items(relevance, items, self.retrieval_weight, self.retrieval_center)
+        return self.fused(relevance, items)
 
     def own_body(self) -> None:
         """Tune a private copy of the body from now on (the text ranker keeps its own)."""

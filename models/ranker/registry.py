@@ -19,6 +19,7 @@ from semstream.models.ranker.quantize import INT8, quantize_ranker
 from semstream.models.ranker.slm import SlmRanker
 
 log = logging.getLogger(__name__)
+AUTO = "auto"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -68,16 +69,25 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
     directory = latest_version_dir(name, settings)
     if directory is None:
         raise ModelLoadError(f"no trained ranker {name!r} under {models_root(settings)}; run `semstream train all`")
-    mode, dtype = mode or settings.ranker_mode, dtype or settings.ranker_dtype
+    device = device or settings.ranker_device
+    mode, dtype = mode or settings.ranker_mode, resolved_dtype(dtype or settings.ranker_dtype, device)
     base = load_artifact(
         directory,
-        device=device or settings.ranker_device,
+        device=device,
         dtype="float32" if dtype == INT8 else dtype,
         mode="prefix-shared" if mode == "mixlm" else mode,
         batch_size=settings.ranker_batch_size,
     )
     ranker = _with_mixlm(base, directory, name) if mode == "mixlm" else base
     return quantize_ranker(ranker) if dtype == INT8 else ranker
+
+
+def resolved_dtype(dtype: str, device: str) -> str:
+    """``auto`` is int8 on the CPU (quality kept, measured in benchmarks/ranking_throughput.py) and float32
+    on an accelerator; any other value stands."""
+    if dtype != AUTO:
+        return dtype
+    return INT8 if str(device).startswith("cpu") else "float32"
 
 
 def _with_mixlm(base: SlmRanker, directory: Path, name: str) -> SlmRanker | MixLmRanker:

@@ -20,7 +20,7 @@ import torch
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.calibration import CalibratorSet
-from semstream.models.ranker.fusion import fuse_items
+from semstream.models.ranker.fusion import FusedRanker
 from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
 from semstream.models.ranker.protocol import RankItem, RankQuery
 
@@ -49,7 +49,7 @@ def _device(name: str) -> torch.device:
     return device
 
 
-class SlmRanker:
+class SlmRanker(FusedRanker):
     """Implements the Ranker protocol; ``score`` is calibrated P(relevant) when calibrators are loaded."""
 
     def __init__(
@@ -82,13 +82,12 @@ class SlmRanker:
         self.mode: Mode = mode
         self.version = version
         self.name = name
-        self.precision = ""  # "int8" once quantize_ranker ran
-        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center  # see ranker/fusion.py
+        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
 
     @property
     def variant(self) -> str:
-        return f"{self.mode}+{self.precision}" if self.precision else self.mode
+        return self.tagged(self.mode)
 
     @classmethod
     def from_pretrained(
@@ -148,4 +147,4 @@ class SlmRanker:
         if not items:
             return []
         relevance = self.score_objectives(query, items)[self.objectives[0]]
-        return fuse_items(relevance, items, self.retrieval_weight, self.retrieval_center)
+        return self.fused(relevance, items)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from semstream.models.data.judged import JudgedPair
 from semstream.models.engagement.schema import EngagementEvent
 from semstream.models.judge.schema import JudgeQuery
+from semstream.models.qu.assemble import HINT_LABELS, hint_line
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.training.examples import Example
 from semstream.schemas import EntityKind
+
+if TYPE_CHECKING:
+    from semstream.models.qu.service import QueryUnderstanding
 
 # Positive engagement actions the engagement teacher and the student predict, per vertical.
 ENGAGEMENT_ACTIONS: dict[EntityKind, tuple[str, ...]] = {
@@ -25,17 +31,27 @@ SPARSE_ACTIONS = {"apply", "connect", "message"}
 MIN_IMPRESSIONS_SPARSE = 3
 
 
-def hints_of(query: JudgeQuery) -> list[str]:
-    """The structured intent as QU-style ``name: value`` hints (facet names of ``qu.v1``)."""
-    hints = [f"occupation: {query.role}"] if query.role else []
-    for name, value in (("seniority", query.seniority), ("location", query.location), ("remote", query.remote),
-                        ("company", query.company)):
-        if value:
-            hints.append(f"{name}: {value}")
-    hints += [f"skill: {s}" for s in query.skills]
-    if query.recency_days:
-        hints.append(f"recency: {query.recency_days} days")
-    return hints
+# (kind, structured query) -> the ranker hints its query carries; training uses what QU would send.
+HintSource = Callable[[EntityKind, JudgeQuery], list[str]]
+
+
+def hints_of(kind: EntityKind, query: JudgeQuery) -> list[str]:
+    """The structured intent as hint lines in query understanding's format (the in-memory hint source)."""
+    values = {"occupation": [query.role], "seniority": [query.seniority], "skill": list(query.skills),
+              "location": [query.location], "company": [query.company], "remote": [query.remote],
+              "recency": [str(query.recency_days) if query.recency_days else None]}
+    present = {name: [v for v in vs if v] for name, vs in values.items()}
+    return [hint_line(name, present[name]) for name in HINT_LABELS if present.get(name)]
+
+
+def qu_hint_source(qu: QueryUnderstanding) -> HintSource:
+    """The hints query understanding derives from the query text, as serving sends them (memoised)."""
+
+    @lru_cache(maxsize=None)
+    def cached(kind: EntityKind, text: str) -> tuple[str, ...]:
+        return tuple(qu.hints(kind, text))
+
+    return lambda kind, query: list(cached(kind, query.text))
 
 
 def _keep_hints(text: str, rate: float, seed: int) -> bool:
@@ -43,21 +59,26 @@ def _keep_hints(text: str, rate: float, seed: int) -> bool:
     return int.from_bytes(digest, "little") / 2**64 < rate
 
 
-def rank_query(kind: EntityKind, query: JudgeQuery, with_hints: bool) -> RankQuery:
-    return RankQuery(kind=kind, text=query.text, hints=hints_of(query) if with_hints else [])
+def rank_query(kind: EntityKind, query: JudgeQuery, hints: HintSource | None) -> RankQuery:
+    return RankQuery(kind=kind, text=query.text, hints=hints(kind, query) if hints else [])
+
+
+def _hints_for(text: str, hint_rate: float, seed: int, hints: HintSource) -> HintSource | None:
+    return hints if _keep_hints(text, hint_rate, seed) else None
 
 
 def group_key(kind: EntityKind, text: str) -> str:
     return f"{kind.value}:{text}"
 
 
-def relevance_examples(pairs: Sequence[JudgedPair], hint_rate: float, seed: int) -> list[Example]:
+def relevance_examples(pairs: Sequence[JudgedPair], hint_rate: float, seed: int,
+                       hints: HintSource = hints_of) -> list[Example]:
     """Task 0 = the judge's P(yes); position = the pair's rank in its query's candidate list."""
     positions: dict[str, int] = defaultdict(int)
     out = []
     for pair in pairs:
         group = group_key(pair.kind, pair.query.text)
-        query = rank_query(pair.kind, pair.query, _keep_hints(pair.query.text, hint_rate, seed))
+        query = rank_query(pair.kind, pair.query, _hints_for(pair.query.text, hint_rate, seed, hints))
         out.append(Example(group=group, query=query, item=RankItem(id=pair.item_id, payload=pair.payload),
                            targets=[pair.p_yes], mask=[1.0], position=positions[group], grade=pair.grade))
         positions[group] += 1
@@ -85,7 +106,7 @@ def position_propensity(events: Sequence[EngagementEvent], floor: float = 0.05) 
 
 
 def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[JudgedPair], hint_rate: float,
-                        seed: int, actions: Sequence[str] = ALL_ACTIONS) -> list[Example]:
+                        seed: int, actions: Sequence[str] = ALL_ACTIONS, hints: HintSource = hints_of) -> list[Example]:
     """One example per shown (query, item): per-action rate per examined impression (clicks over the
     impressions' summed position propensities, so a low slot is not mistaken for a poor item), masked
     where not observed."""
@@ -109,7 +130,7 @@ def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[Judge
         targets = [min(1.0, counts[key].get(a, 0) / examined) for a in actions]
         mask = [m * float(a not in SPARSE_ACTIONS or n >= MIN_IMPRESSIONS_SPARSE)
                 for a, m in zip(actions, action_mask(pair.kind, actions))]
-        query = rank_query(pair.kind, pair.query, _keep_hints(pair.query.text, hint_rate, seed))
+        query = rank_query(pair.kind, pair.query, _hints_for(pair.query.text, hint_rate, seed, hints))
         out.append(Example(group=group_key(pair.kind, pair.query.text), query=query,
                            item=RankItem(id=pair.item_id, payload=pair.payload), targets=targets, mask=mask,
                            position=round(sum(positions) / n), grade=pair.grade))

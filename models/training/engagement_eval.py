@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from semstream.models.engagement.schema import EngagementEvent
 from semstream.models.eval.metrics import auroc
 

@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from semstream.models.ranker.mixlm import MIXLM_DIR
 from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training import sources
 from semstream.models.training.convert import (
-    ALL_ACTIONS, ENGAGEMENT_ACTIONS, action_mask, engagement_examples, relevance_examples,
+    ALL_ACTIONS, ENGAGEMENT_ACTIONS, HintSource, action_mask, engagement_examples, qu_hint_source, relevance_examples,
 )
 from semstream.models.training.distill import predict, train_student
 from semstream.models.training.engagement_eval import click_auroc
@@ -53,17 +54,27 @@ class Workspace:
 
     def __init__(self, settings: Settings, profile: TrainProfile) -> None:
         self.root = Path(settings.data_dir) / "training" / profile.name
+        self.shared_data_dir = Path(settings.shared_data_dir)
         self.data, self.relevance = self.root / "data", self.root / "relevance-teacher"
         self.engagement, self.student = self.root / "engagement-teacher", self.root / "student"
 
 
+@lru_cache(maxsize=2)
+def _qu_hints(shared_data_dir: Path) -> HintSource:
+    from semstream.models.qu.service import QueryUnderstanding
+
+    return qu_hint_source(QueryUnderstanding.from_shared_data(shared_data_dir))
+
+
 def _examples(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]:
-    return relevance_examples(sources.load_split(ws.data, split), profile.hint_rate, profile.seed)
+    return relevance_examples(sources.load_split(ws.data, split), profile.hint_rate, profile.seed,
+                              _qu_hints(ws.shared_data_dir))
 
 
 def _engagement(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]:
     events = sources.load_events(ws.data / f"events_{split}.jsonl")
-    return engagement_examples(events, sources.load_split(ws.data, split), profile.hint_rate, profile.seed)
+    return engagement_examples(events, sources.load_split(ws.data, split), profile.hint_rate, profile.seed,
+                               hints=_qu_hints(ws.shared_data_dir))
 
 
 def stage_judge_data(settings: Settings, profile: TrainProfile, log: Log = _stderr) -> dict[str, Any]:

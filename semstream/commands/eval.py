@@ -89,15 +89,18 @@ def trec(
     embedder: Annotated[str, typer.Option(help="minilm (the bi-encoder) or hash (smoke runs).")] = "minilm",
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache; default <data_dir>/cache/eval.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Embedding batch size (titles are short).")] = 128,
+    ranker_hints: Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")] = True,
 ) -> None:
     """BM25, dense and dense + ranker on a TREC qrels folder (NDCG@10, Recall@10/100, MAP)."""
+    from semstream.models.eval.rankers import qu_hints
     from semstream.models.eval.trec import run_trec
 
     if not directory.is_dir():
         raise typer.BadParameter(f"not a folder: {directory}", param_hint="DIRECTORY")
     settings = get_settings()
     report = run_trec(directory, make_embedder(embedder, settings, batch_size), _cache_dir(cache_dir, settings),
-                      rankers=ranker, limit_queries=limit_queries, rerank_depth=rerank_depth)
+                      rankers=ranker, limit_queries=limit_queries, rerank_depth=rerank_depth,
+                      hints=qu_hints(settings.shared_data_dir) if ranker and ranker_hints else None)
     write_report(report, json_out, ["ndcg@10", "recall@10", "recall@100", "map"], f"MELO {report['dataset']}")
 
 
@@ -118,6 +121,7 @@ def judged(
     judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL: grade with an LLM judge instead.")] = None,
     judge_model: Annotated[str, typer.Option(help="Model name for --judge-url.")] = "judge",
     judge_key_file: Annotated[Path | None, typer.Option(help="File holding the --judge-url API key, if it needs one.")] = None,
+    ranker_hints: Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")] = True,
 ) -> None:
     """NDCG@10 (judge grades as gains) and Poor-Match-Rate@10 on a judge-labelled query set."""
     from semstream.models.eval.judged_run import JudgedRunConfig, run_judged
@@ -129,6 +133,7 @@ def judged(
         pairs_path=pairs, rebuild=rebuild, max_docs=max_docs, cache_dir=_cache_dir(cache_dir, settings),
         shared_data_dir=settings.shared_data_dir, rankers=list(ranker), judge_url=judge_url, judge_model=judge_model,
         judge_api_key=judge_key_file.read_text(encoding="utf-8").strip() if judge_key_file else None,
+        ranker_hints=ranker_hints,
     )
     report = run_judged(config, make_embedder(embedder, settings))
     write_report(report, json_out, ["ndcg@10", "poor_match_rate@10", "auroc"], f"judged {entity.value} search")
@@ -144,11 +149,12 @@ def ranker_report(
     limit_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N MELO queries.")] = None,
     rerank_depth: Annotated[int, typer.Option(min=1, help="How many dense MELO results the ranker re-scores.")] = 100,
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding and pairs cache; default <data_dir>/cache/eval.")] = None,
+    ranker_hints: Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")] = True,
 ) -> None:
     """The ranker's report card in one run: MELO, the judge-labelled job set (with the relevance
     teacher) and click AUROC against popularity."""
     from semstream.models.eval.judged_run import JudgedRunConfig
-    from semstream.models.eval.ranker_report import TEACHER, run_ranker_report
+    from semstream.models.eval.ranker_report import TEACHER, mixlm_name, run_ranker_report
     from semstream.models.ranker.registry import latest_version_dir
     from semstream.schemas import EntityKind
 
@@ -156,7 +162,8 @@ def ranker_report(
     melo = melo or settings.shared_data_dir / "melo" / "usa_q_en_c_en"
     cache = _cache_dir(cache_dir, settings)
     config = JudgedRunConfig(kind=EntityKind.JOB, n_queries=queries, per_query=per_query, cache_dir=cache,
-                             shared_data_dir=settings.shared_data_dir, rankers=[ranker, TEACHER])
+                             shared_data_dir=settings.shared_data_dir, rankers=[ranker, mixlm_name(ranker), TEACHER],
+                             ranker_hints=ranker_hints)
     report = run_ranker_report(melo if melo.is_dir() else None, config, make_embedder("minilm", settings, 128), cache,
                                ranker, latest_version_dir(ranker, settings), rerank_depth, limit_queries)
     write_report(report, json_out, ["ndcg@10", "poor_match_rate@10"], f"ranker {ranker}")

@@ -176,7 +176,6 @@ def test_broker_restart_reports_what_it_lost_and_ingest_carries_on(broker, stack
         broker.stop()
         lost = producer.send(during, batch=len(during))  # broker down: the flush must fail
         broker.start()
-        restarted_at = time.time()
         ensure_topics(bootstrap_servers(stack_settings), stack_settings)
         late = BatchProducer(stack_settings, flush_timeout_s=10.0)
         pending = list(after)

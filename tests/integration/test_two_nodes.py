@@ -6,7 +6,6 @@ the reference fold. This test runs its own Ray cluster (``own_ray`` shuts the sh
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -97,7 +96,6 @@ def test_lost_node_member_restarts_on_the_head_and_index_ends_right(cluster, sta
         produce(stack_settings, events, poison)
         wait_for(lambda: _member_stats(pool, 1).get("consumed", 0) > 0, 120, "the member on node B to ingest")
         cluster.remove_node(node_b, allow_graceful=False)
-        lost_at = time.time()
         restarted_s = wait_for(lambda: _running_on(pool, 1) == head_id, 120, "member 1 to run on the head again")
         converged_s = wait_for(lambda: indexed(store, job_ids(0, 40)) == want, 180, "the index to converge")
         converged_s += restarted_s

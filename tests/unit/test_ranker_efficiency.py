@@ -145,10 +145,10 @@ def test_registry_serves_mixlm_mode(settings) -> None:
     directory = new_version_dir("default", settings)
     write_artifact(directory, scorer, tokenizer, RankerConfig(version=directory.name, backbone="test", layers=1,
                                                               max_tokens=96), CalibratorSet(), {})
-    base = load_ranker("default", settings, mode="prefix-shared")
+    base = load_ranker("default", settings, mode="prefix-shared", dtype="float32")
     fitted = MixLmRanker.fresh(base, seed=4)
     fitted.save(directory / MIXLM_DIR)
-    served = load_ranker("default", settings, mode="mixlm")
+    served = load_ranker("default", settings, mode="mixlm", dtype="float32")
     items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(4, seed=9))]
     assert served.variant == "mixlm" and served.version == f"{directory.name}+mixlm"
     assert np.allclose(served.score(_query(), items), fitted.score(_query(), items), atol=1e-6)

@@ -14,7 +14,9 @@ from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.artifacts import CONFIG_FILE, RankerConfig, read_config, write_artifact
 from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
 from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
-from semstream.models.ranker.registry import ensure_default_ranker, latest_version_dir, load_ranker, new_version_dir, versions
+from semstream.models.ranker.registry import (
+    ensure_default_ranker, latest_version_dir, load_ranker, new_version_dir, resolved_dtype, versions,
+)
 from semstream.models.training.teachers import init_scorer, set_tasks
 from semstream.schemas import EntityKind
 
@@ -43,7 +45,8 @@ def test_write_then_load_newest_version(settings) -> None:
     assert latest_version_dir("default", settings) == second
     ranker = load_ranker("default", settings)
     assert isinstance(ranker, Ranker)
-    assert ranker.version == second.name and ranker.variant == settings.ranker_mode
+    # the defaults: MixLM mode (a version without its adapter serves the text ranker), int8 on the CPU
+    assert ranker.version == second.name and ranker.variant == "prefix-shared+int8"
     assert ranker.scorer.lm.config.num_hidden_layers == 2 and str(ranker.device) == "cpu"
     assert read_config(second).metrics == {"ndcg@10": 0.5}
 
@@ -80,11 +83,16 @@ def test_device_and_dtype_come_from_settings(settings) -> None:
     _write(settings)
     bf16 = load_ranker("default", settings.model_copy(update={"ranker_dtype": "bfloat16", "ranker_device": "cpu"}))
     assert next(bf16.scorer.lm.parameters()).dtype == torch.bfloat16 and bf16.device.type == "cpu"
-    fp32 = load_ranker("default", settings)
+    fp32 = load_ranker("default", settings, dtype="float32")
     assert np.allclose(bf16.score(QUERY, ITEMS), fp32.score(QUERY, ITEMS), atol=0.05)
     if not torch.cuda.is_available():
         with pytest.raises(ModelLoadError, match="cuda"):
             load_ranker("default", settings.model_copy(update={"ranker_device": "cuda"}))
+
+
+def test_auto_dtype_is_int8_on_the_cpu_and_float32_on_an_accelerator() -> None:
+    assert resolved_dtype("auto", "cpu") == "int8" and resolved_dtype("auto", "cuda:1") == "float32"
+    assert resolved_dtype("bfloat16", "cpu") == "bfloat16" and resolved_dtype("float32", "cuda") == "float32"
 
 
 def test_mixlm_mode_loads_the_saved_adapter_or_serves_the_text_ranker(settings, caplog) -> None:
@@ -92,10 +100,10 @@ def test_mixlm_mode_loads_the_saved_adapter_or_serves_the_text_ranker(settings, 
 
     directory = _write(settings)
     with caplog.at_level("WARNING"):
-        fallback = load_ranker("default", settings, mode="mixlm")
+        fallback = load_ranker("default", settings, mode="mixlm", dtype="float32")
     assert fallback.variant == "prefix-shared" and "no MixLM adapter" in caplog.text
     MixLmRanker.fresh(fallback, seed=1).save(directory / MIXLM_DIR)
-    mixed = load_ranker("default", settings, mode="mixlm")
+    mixed = load_ranker("default", settings, mode="mixlm", dtype="float32")
     vector = (np.ones(384) / 384**0.5).tolist()
     assert mixed.variant == "mixlm" and len(mixed.score(QUERY, [RankItem(id="v", vector=vector)])) == 1
 
@@ -106,8 +114,8 @@ def test_int8_quantises_every_linear_of_text_and_mixlm_rankers_and_keeps_their_s
     from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
 
     directory = _write(settings)
-    fp32 = load_ranker("default", settings)
-    int8 = load_ranker("default", settings.model_copy(update={"ranker_dtype": "int8"}))
+    fp32 = load_ranker("default", settings, mode="prefix-shared", dtype="float32")
+    int8 = load_ranker("default", settings.model_copy(update={"ranker_dtype": "int8"}), mode="prefix-shared")
     layers = list(int8.scorer.lm.modules())
     assert int8.variant == "prefix-shared+int8" and any(isinstance(m, DynamicLinear) for m in layers)
     assert not any(type(m) is torch.nn.Linear for m in layers)
@@ -116,7 +124,7 @@ def test_int8_quantises_every_linear_of_text_and_mixlm_rankers_and_keeps_their_s
     MixLmRanker.fresh(fp32, seed=1).save(directory / MIXLM_DIR)
     mixed = load_ranker("default", settings.model_copy(update={"ranker_dtype": "int8"}), mode="mixlm")
     vector = [(np.ones(384) / 384**0.5).tolist()]
-    reference = load_ranker("default", settings, mode="mixlm").score(QUERY, [RankItem(id="v", vector=vector[0])])
+    reference = load_ranker("default", settings, mode="mixlm", dtype="float32").score(QUERY, [RankItem(id="v", vector=vector[0])])
     assert mixed.variant == "mixlm+int8" and mixed.version == f"{directory.name}+mixlm"
     assert np.allclose(mixed.score(QUERY, [RankItem(id="v", vector=vector[0])]), reference, atol=0.1)
 

@@ -10,7 +10,10 @@ import torch
 from semstream.models.data.judged import JudgedPair
 from semstream.models.engagement.schema import EngagementEvent
 from semstream.models.judge.schema import JudgeQuery
-from semstream.models.training.convert import ALL_ACTIONS, engagement_examples, hints_of, relevance_examples
+from semstream.models.qu.service import QueryUnderstanding
+from semstream.models.training.convert import (
+    ALL_ACTIONS, engagement_examples, hints_of, qu_hint_source, relevance_examples,
+)
 from semstream.models.training.examples import by_group, load_examples, save_examples
 from semstream.models.training.losses import bernoulli_kl, distillation_loss, masked_bce, pairwise_ranknet
 from semstream.models.training.trainer import plan_batches
@@ -72,9 +75,19 @@ def test_relevance_examples_carry_grades_positions_and_hints() -> None:
     examples = relevance_examples(_pairs(), hint_rate=1.0, seed=0)
     assert [ex.position for ex in examples] == [0, 1, 2, 0, 1, 2]
     assert [ex.grade for ex in examples[:3]] == [4, 2, 0] and examples[0].targets == [0.97]
-    assert "seniority: senior" in examples[0].query.hints and "skill: icu" in examples[3].query.hints
+    assert examples[0].query.hints == ["role: python engineer", "seniority: senior", "location: Berlin"]
+    assert examples[3].query.hints == ["role: nurse", "skills: icu"]
     assert all(not ex.query.hints for ex in relevance_examples(_pairs(), hint_rate=0.0, seed=0))
-    assert hints_of(JudgeQuery(text="x")) == []
+    assert hints_of(EntityKind.JOB, JudgeQuery(text="x")) == []
+
+
+def test_query_understanding_hints_are_what_serving_sends() -> None:
+    qu = QueryUnderstanding.load()
+    pairs = _pairs()
+    examples = relevance_examples(pairs, hint_rate=1.0, seed=0, hints=qu_hint_source(qu))
+    served = qu.understand(pairs[0].query.text, pairs[0].kind)[2]
+    assert served and examples[0].query.hints == served
+    assert any(h.startswith("role: ") for h in served)
 
 
 def test_engagement_examples_rates_and_masks() -> None:

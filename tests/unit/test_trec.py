@@ -132,3 +132,24 @@ def test_a_fusing_ranker_gets_the_dense_cosines_and_is_also_reported_alone(melo:
     assert report["methods"]["dense+echo"]["ndcg@10"] == pytest.approx(report["methods"]["dense"]["ndcg@10"])
     handed = [s for s in echo.seen if s is not None]
     assert len(handed) == 3 * 8 and all(-1.0 <= s <= 1.0 for s in handed) and None in echo.seen
+
+
+class HintRecorder(CosineEcho):
+    """Records the hints each query arrives with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hints: list[list[str]] = []
+
+    def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
+        self.hints.append(list(query.hints))
+        return super().score(query, items)
+
+
+def test_rankers_get_the_hints_query_understanding_gives_each_query(melo: Path, tmp_path: Path) -> None:
+    recorder = HintRecorder()
+    report = run_trec(melo, HashEmbedder(64), tmp_path / "c", rankers=["rec"], rerank_depth=8,
+                      load_ranker=lambda name: (recorder, "ok"), hints=lambda kind, text: [f"role: {text.lower()}"])
+    queries = [line.split("\t")[1].strip().lower() for line in (melo / "queries.tsv").read_text().splitlines()]
+    assert report["ranker_hints"] is True and recorder.hints
+    assert all(len(h) == 1 and h[0].removeprefix("role: ") in queries for h in recorder.hints)
