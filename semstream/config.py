@@ -82,12 +82,12 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads per process; unset = torch default.")
     ranker_device: str = Field("cpu", description="Torch device of the SLM ranker: cpu, cuda, cuda:1, ...")
     ranker_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
-        "auto", description="Ranker weights: float32, bfloat16 (GPU), int8 (dynamic quantisation, CPU only), or auto "
+        "float32", description="Ranker weights: float32, bfloat16 (GPU), int8 (dynamic quantisation, CPU only), or auto "
         "(int8 on the CPU, float32 on a GPU).")
     ranker_mode: Literal["prefix-shared", "full-text", "mixlm"] = Field(
-        "mixlm", description="Ranker scoring path: mixlm (items as their retrieval vectors; needs the adapter in "
-        "<version>/mixlm/ and vectors on RankItems, else the text ranker serves), the query prefix KV computed once "
-        "per query over item text (prefix-shared), or full text per item."
+        "prefix-shared", description="Ranker scoring path: the query prefix KV computed once per query over item text "
+        "(prefix-shared), full text per item, or mixlm (items as their retrieval vectors; needs the adapter in "
+        "<version>/mixlm/ and vectors on RankItems, else the text ranker serves)."
     )
     ranker_batch_size: int = Field(32, ge=1, le=1024, description="Items per ranker forward pass.")
     ranker_threads: int | None = Field(
