@@ -83,8 +83,8 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
 
 
 def resolved_dtype(dtype: str, device: str) -> str:
-    """``auto`` is int8 on the CPU (quality kept, measured in benchmarks/ranking_throughput.py) and float32
-    on an accelerator; any other value stands."""
+    """``auto`` is int8 on the CPU (``benchmarks/ranking_throughput.py`` measures what int8 costs in NDCG)
+    and float32 on an accelerator; any other value stands."""
     if dtype != AUTO:
         return dtype
     return INT8 if str(device).startswith("cpu") else "float32"
