@@ -32,7 +32,7 @@ def qu_hints(shared_data_dir: Path) -> QueryHints:
     """Query understanding's hints (rules + tagger over the shared ESCO titles), as the service builds them."""
     from semstream.models.qu.service import QueryUnderstanding
 
-    return QueryUnderstanding.from_shared_data(shared_data_dir).hints
+    return QueryUnderstanding.shared(shared_data_dir).hints
 
 
 def rank_query(kind: EntityKind, text: str, hints: QueryHints | None = None) -> RankQuery:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from semstream.models.qu.exceptions import LLMParseError
@@ -40,6 +41,12 @@ class QueryUnderstanding:
         """Rules + tagger over ESCO titles from the shared data when present (as ingest normalises titles)."""
         esco = Path(shared_data_dir) / ESCO_DIR
         return cls.load(esco if esco.is_dir() else None)
+
+    @classmethod
+    @lru_cache(maxsize=2)
+    def shared(cls, shared_data_dir: Path) -> QueryUnderstanding:
+        """One ``from_shared_data`` per process for offline callers (training, evaluation)."""
+        return cls.from_shared_data(Path(shared_data_dir))
 
     def hints(self, kind: EntityKind, text: str) -> list[str]:
         """The ranker hints serving sends with ``text`` (no client filters)."""

@@ -63,10 +63,6 @@ def rank_query(kind: EntityKind, query: JudgeQuery, hints: HintSource | None) ->
     return RankQuery(kind=kind, text=query.text, hints=hints(kind, query) if hints else [])
 
 
-def _hints_for(text: str, hint_rate: float, seed: int, hints: HintSource) -> HintSource | None:
-    return hints if _keep_hints(text, hint_rate, seed) else None
-
-
 def group_key(kind: EntityKind, text: str) -> str:
     return f"{kind.value}:{text}"
 
@@ -78,7 +74,7 @@ def relevance_examples(pairs: Sequence[JudgedPair], hint_rate: float, seed: int,
     out = []
     for pair in pairs:
         group = group_key(pair.kind, pair.query.text)
-        query = rank_query(pair.kind, pair.query, _hints_for(pair.query.text, hint_rate, seed, hints))
+        query = rank_query(pair.kind, pair.query, hints if _keep_hints(pair.query.text, hint_rate, seed) else None)
         out.append(Example(group=group, query=query, item=RankItem(id=pair.item_id, payload=pair.payload),
                            targets=[pair.p_yes], mask=[1.0], position=positions[group], grade=pair.grade))
         positions[group] += 1
@@ -130,7 +126,7 @@ def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[Judge
         targets = [min(1.0, counts[key].get(a, 0) / examined) for a in actions]
         mask = [m * float(a not in SPARSE_ACTIONS or n >= MIN_IMPRESSIONS_SPARSE)
                 for a, m in zip(actions, action_mask(pair.kind, actions))]
-        query = rank_query(pair.kind, pair.query, _hints_for(pair.query.text, hint_rate, seed, hints))
+        query = rank_query(pair.kind, pair.query, hints if _keep_hints(pair.query.text, hint_rate, seed) else None)
         out.append(Example(group=group_key(pair.kind, pair.query.text), query=query,
                            item=RankItem(id=pair.item_id, payload=pair.payload), targets=targets, mask=mask,
                            position=round(sum(positions) / n), grade=pair.grade))

@@ -8,7 +8,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +58,10 @@ class Workspace:
         self.engagement, self.student = self.root / "engagement-teacher", self.root / "student"
 
 
-@lru_cache(maxsize=2)
 def _qu_hints(shared_data_dir: Path) -> HintSource:
     from semstream.models.qu.service import QueryUnderstanding
 
-    return qu_hint_source(QueryUnderstanding.from_shared_data(shared_data_dir))
+    return qu_hint_source(QueryUnderstanding.shared(shared_data_dir))
 
 
 def _examples(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]:

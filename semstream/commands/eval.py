@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from semstream.models.embedder import Embedder
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Evaluate retrieval and ranking.")
+RankerHints = Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")]
+
 
 @app.callback()
 def _group() -> None:
@@ -89,7 +91,7 @@ def trec(
     embedder: Annotated[str, typer.Option(help="minilm (the bi-encoder) or hash (smoke runs).")] = "minilm",
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache; default <data_dir>/cache/eval.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Embedding batch size (titles are short).")] = 128,
-    ranker_hints: Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")] = True,
+    ranker_hints: RankerHints = True,
 ) -> None:
     """BM25, dense and dense + ranker on a TREC qrels folder (NDCG@10, Recall@10/100, MAP)."""
     from semstream.models.eval.rankers import qu_hints
@@ -121,7 +123,7 @@ def judged(
     judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL: grade with an LLM judge instead.")] = None,
     judge_model: Annotated[str, typer.Option(help="Model name for --judge-url.")] = "judge",
     judge_key_file: Annotated[Path | None, typer.Option(help="File holding the --judge-url API key, if it needs one.")] = None,
-    ranker_hints: Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")] = True,
+    ranker_hints: RankerHints = True,
 ) -> None:
     """NDCG@10 (judge grades as gains) and Poor-Match-Rate@10 on a judge-labelled query set."""
     from semstream.models.eval.judged_run import JudgedRunConfig, run_judged
@@ -149,7 +151,7 @@ def ranker_report(
     limit_queries: Annotated[int | None, typer.Option(min=1, help="Only the first N MELO queries.")] = None,
     rerank_depth: Annotated[int, typer.Option(min=1, help="How many dense MELO results the ranker re-scores.")] = 100,
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding and pairs cache; default <data_dir>/cache/eval.")] = None,
-    ranker_hints: Annotated[bool, typer.Option(help="Give rankers query understanding's hints, as served.")] = True,
+    ranker_hints: RankerHints = True,
 ) -> None:
     """The ranker's report card in one run: MELO, the judge-labelled job set (with the relevance
     teacher) and click AUROC against popularity."""
