@@ -19,13 +19,11 @@ from typing import Any, TypeVar
 
 from semstream.config import Settings
 from semstream.schemas import EntityEvent, JobEvent, Op, RemotePolicy
+from semstream.shared_data import HN_JOBS, INDEED_JOBS
 from semstream.topics.exceptions import DataError
 from semstream.topics.hn import parse_header
 from semstream.topics.jobtext import detect_employment, detect_seniority, find_skills
 from semstream.topics.places import find_place
-
-HN_FILE = Path("hn_whoishiring_2026/hn_jobs.jsonl")
-INDEED_FILE = Path("indeed_in_2023/indeed_jobs.jsonl")
 
 E = TypeVar("E", bound=EntityEvent)
 
@@ -161,7 +159,7 @@ def sample_path() -> Path:
 
 def demo_job_events(settings: Settings, limit: int | None = None) -> Iterator[JobEvent]:
     """HN and Indeed postings interleaved when the shared data folder exists, else the bundled sample."""
-    hn, indeed = settings.shared_data_dir / HN_FILE, settings.shared_data_dir / INDEED_FILE
+    hn, indeed = settings.shared_data_dir / HN_JOBS, settings.shared_data_dir / INDEED_JOBS
     if hn.is_file() and indeed.is_file():
         events: Iterator[JobEvent] = _interleave(hn_job_events(hn), indeed_job_events(indeed))
     else:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from semstream.config import get_settings
 from semstream.schemas import Op, ProfileEvent
+from semstream.shared_data import ESCO
 from semstream.topics import profile_vocab as vocab
 from semstream.topics.exceptions import DataError
 
@@ -48,8 +49,8 @@ class Occupation:
 
 
 def default_esco_dir() -> Path:
-    """``<shared_data_dir>/esco_v1.2`` from the settings."""
-    return get_settings().shared_data_dir / "esco_v1.2"
+    """The ESCO release folder under the settings' shared data folder."""
+    return get_settings().shared_data_dir / ESCO
 
 
 def load_occupations(esco_dir: Path | None = None) -> list[Occupation]:

@@ -23,9 +23,9 @@ from semstream.models.exceptions import ModelError
 from semstream.models.judge.facts import places_in
 from semstream.models.judge.text import head_of, ngram_set, role_tokens, seniority_of, tokens
 from semstream.models.judge.vocab import AMBIGUOUS_SKILLS, SKILLS
+from semstream.shared_data import HN_JOBS, INDEED_JOBS
 
-HN_FILE = Path("hn_whoishiring_2026") / "hn_jobs.jsonl"
-INDEED_FILE = Path("indeed_in_2023") / "indeed_jobs.jsonl"
+
 Item = tuple[str, dict[str, Any]]
 
 _FACET_REMOTE = {"fully_remote": "remote", "hybrid": "hybrid", "onsite_only": "onsite"}
@@ -140,7 +140,7 @@ def _indeed_posted_at(row: dict[str, Any]) -> str | None:
 def load_job_corpus(shared_data_dir: Path, limit_per_source: int | None = None) -> list[Item]:
     """HN then Indeed postings from the public data folder."""
     root = Path(shared_data_dir)
-    return load_hn(root / HN_FILE, limit_per_source) + load_indeed(root / INDEED_FILE, limit_per_source)
+    return load_hn(root / HN_JOBS, limit_per_source) + load_indeed(root / INDEED_JOBS, limit_per_source)
 
 
 def load_profile_corpus(n: int, seed: int) -> list[Item]:

@@ -23,8 +23,8 @@ from semstream.models.embedder import Embedder
 from semstream.models.judge.esco import EscoIndex, Occupation
 from semstream.models.judge.schema import Grade, JudgeQuery
 from semstream.schemas import EntityKind
+from semstream.shared_data import JOBBERT_VAL
 
-JOBBERT_TRAIN = "workrb_legacy/jobbert_v1_titles.val.csv"
 ITEM_PREFIX = "esco-label:"
 
 
@@ -63,7 +63,7 @@ def esco_queries(esco: EscoIndex, n: int, rng: random.Random) -> list[TitleQuery
 
 def vacancy_queries(esco: EscoIndex, shared_dir: Path, n: int, rng: random.Random) -> list[TitleQuery]:
     """Real vacancy titles with their annotated ESCO occupation; [] when the file is absent."""
-    path = shared_dir / JOBBERT_TRAIN
+    path = shared_dir / JOBBERT_VAL
     if not path.is_file():
         return []
     by_label = {occ.preferred.lower(): occ for occ in esco.occupations}

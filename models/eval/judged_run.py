@@ -40,10 +40,10 @@ from semstream.models.judge.esco import EscoIndex
 from semstream.models.judge.facts import parse_time
 from semstream.models.judge.schema import Judge
 from semstream.schemas import Document, EntityKind
+from semstream.shared_data import esco_dir
 from semstream.store.memory import MemoryStore
 
 ITEM_CHARS = 2000  # item text cap before embedding (the embedder truncates to its token cap anyway)
-ESCO_DIR = "esco_v1.2"
 Item = tuple[str, dict[str, Any]]
 
 
@@ -131,8 +131,8 @@ def run_judged(config: JudgedRunConfig, embedder: Embedder) -> dict[str, Any]:
     items = load_corpus(config)
     texts = [item_text(config.kind, p, ITEM_CHARS) for _, p in items]
     vectors, embedding = embed_cached(embedder, texts, config.cache_dir, f"judged-{config.kind.value}")
-    esco_dir = Path(config.shared_data_dir) / ESCO_DIR
-    esco = EscoIndex.load(esco_dir) if esco_dir.is_dir() else None
+    esco_folder = esco_dir(config.shared_data_dir)
+    esco = EscoIndex.load(esco_folder) if esco_folder else None
     pairs, provenance = judged_pairs(config, embedder, items, vectors, esco)
     scorer_map, statuses = scorers(config, embedder, items, vectors, texts)
     report = evaluate_rankers(pairs, scorer_map)

@@ -46,6 +46,7 @@ from semstream.models.judge.policy import PolicyJudge
 from semstream.models.judge.text import phrase_in, tokens
 from semstream.models.qu.schema import ParsedQuery
 from semstream.schemas import EntityEvent, EntityKind
+from semstream.shared_data import HN_JOBS, INDEED_JOBS, esco_dir
 from semstream.store.filters import Filter
 from semstream.store.memory import MemoryStore
 
@@ -71,13 +72,12 @@ def load_events(config: QuE2EConfig) -> list[EntityEvent]:
     """Real postings (HN then Indeed) or seeded synthetic profiles, as ingest receives them."""
     root = Path(config.shared_data_dir)
     if config.kind is EntityKind.JOB:
-        from semstream.topics.loaders import HN_FILE, INDEED_FILE, hn_job_events, indeed_job_events
+        from semstream.topics.loaders import hn_job_events, indeed_job_events
 
-        return [*hn_job_events(root / HN_FILE, config.max_docs), *indeed_job_events(root / INDEED_FILE, config.max_docs)]
+        return [*hn_job_events(root / HN_JOBS, config.max_docs), *indeed_job_events(root / INDEED_JOBS, config.max_docs)]
     from semstream.topics.profiles import synthetic_profiles
 
-    esco = root / "esco_v1.2"
-    return list(synthetic_profiles(config.max_docs or 2000, config.seed, esco if esco.is_dir() else None))
+    return list(synthetic_profiles(config.max_docs or 2000, config.seed, esco_dir(root)))
 
 
 def build_index(kind: EntityKind, events: Sequence[EntityEvent], embedder: Embedder,
@@ -256,9 +256,9 @@ def run_qu_e2e(config: QuE2EConfig, embedder: Embedder, qu: Any = None) -> dict[
 
     events = load_events(config)
     store, embedding = build_index(config.kind, events, embedder, config.cache_dir)
-    esco_dir = Path(config.shared_data_dir) / "esco_v1.2"
-    esco = EscoIndex.load(esco_dir) if esco_dir.is_dir() else None
-    qu = qu or QueryUnderstanding.load(esco_dir if esco_dir.is_dir() else None)
+    esco_folder = esco_dir(config.shared_data_dir)
+    esco = EscoIndex.load(esco_folder) if esco_folder else None
+    qu = qu or QueryUnderstanding.load(esco_folder)
     now = reference_time(events)
     queries = natural_queries(config.kind, [e.fields() for e in events], config.n_queries, config.seed, esco)
     paths = Paths(store, embedder, qu, now, config.k)

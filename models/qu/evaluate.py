@@ -13,6 +13,7 @@ from semstream.config import Settings
 from semstream.models.qu.exceptions import QUDataError
 from semstream.models.qu.titles import TitleNormaliser
 from semstream.schemas import EntityKind
+from semstream.shared_data import esco_dir
 
 # Facets compared by exact match (lists compare as sets, strings case-insensitively).
 EVAL_FACETS = ("occupation", "seniority", "city", "country", "remote", "posted_within_days", "employment_type",
@@ -101,8 +102,8 @@ def run_qu_eval(cases_path: Path, settings: Settings, qu: Any = None) -> dict[st
 
     from semstream.models.qu.service import QueryUnderstanding
 
-    esco = Path(settings.shared_data_dir) / "esco_v1.2"
-    qu = qu or QueryUnderstanding.load(esco if esco.is_dir() else None)
+    esco = esco_dir(settings.shared_data_dir)
+    qu = qu or QueryUnderstanding.load(esco)
     correct: dict[str, int] = defaultdict(int)
     totals: dict[str, int] = defaultdict(int)
     failures, times, exact = [], [], 0
@@ -125,7 +126,7 @@ def run_qu_eval(cases_path: Path, settings: Settings, qu: Any = None) -> dict[st
     n = len(times)
     return {
         "n": n,
-        "esco": esco.is_dir(),
+        "esco": esco is not None,
         "accuracy": {f: round(correct[f] / totals[f], 4) for f in EVAL_FACETS if totals[f]},
         "all_facets_exact": round(exact / n, 4) if n else 0.0,
         "cpu_ms_mean": round(sum(times) / n, 3) if n else 0.0,

@@ -14,9 +14,10 @@ from semstream.models.qu.gazetteer import Gazetteer
 from semstream.models.qu.learned import Tagger, default_tagger
 from semstream.models.qu.parser import QueryParser
 from semstream.models.qu.schema import ParsedQuery
-from semstream.models.qu.titles import ESCO_DIR, TitleNormaliser
+from semstream.models.qu.titles import TitleNormaliser
 from semstream.models.qu.vocab import Vocab
 from semstream.schemas import EntityKind
+from semstream.shared_data import esco_dir
 from semstream.store.filters import Filter
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,7 @@ class QueryUnderstanding:
     @classmethod
     def from_shared_data(cls, shared_data_dir: Path) -> QueryUnderstanding:
         """Rules + tagger over ESCO titles from the shared data when present (as ingest normalises titles)."""
-        esco = Path(shared_data_dir) / ESCO_DIR
-        return cls.load(esco if esco.is_dir() else None)
+        return cls.load(esco_dir(shared_data_dir))
 
     @classmethod
     @lru_cache(maxsize=2)

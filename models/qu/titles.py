@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from semstream.models.qu.exceptions import QUDataError
+from semstream.shared_data import esco_dir
 
 DATA_DIR = Path(__file__).with_name("data")
 BUILTIN_FILE = DATA_DIR / "occupations_builtin.tsv"
 ALIASES_FILE = DATA_DIR / "title_aliases.tsv"
 ESCO_FILE = "occupations_en.csv"
-ESCO_DIR = "esco_v1.2"  # the ESCO release under the shared data folder
 MIN_SCORE = 0.55  # below this ``best`` / ``normalise_title`` return None (chosen on JobBERT val titles)
 MAX_TITLE_CHARS = 200
 WORD_WEIGHT = 1.0  # word unigrams vs character 3-grams (1.0 and 2.0 within 1 point on JobBERT val)
@@ -235,5 +235,4 @@ def normalise_title(title: str | None, normaliser: TitleNormaliser | None = None
 def _settings_esco_dir() -> Path | None:
     from semstream.config import get_settings
 
-    path = get_settings().shared_data_dir / ESCO_DIR
-    return path if path.is_dir() else None
+    return esco_dir(get_settings().shared_data_dir)

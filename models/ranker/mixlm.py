@@ -214,10 +214,11 @@ def train_mixlm(
     seed: int = 0,
     align_epochs: int = 0,
     body_lr: float | None = None,
+    autocast: torch.dtype | None = None,
 ) -> list[float]:
     """Fit the adapter: ``align_epochs`` of MSE to the teacher's log-odds, then ``epochs`` of MSE +
     ``task_weight`` x BCE to the grade label; with ``body_lr`` the task epochs also tune a private copy
-    of the body and head.
+    of the body and head. ``autocast`` runs the forward passes in that dtype (weights stay float32).
 
     ``groups`` = (query, items, teacher log-odds (N,) or (N, n_tasks), grade target in [0, 1] (N,)).
     Returns the mean loss per epoch.
@@ -232,7 +233,7 @@ def train_mixlm(
         ranker.adapter.train()
         for _ in range(phase_epochs):
             rng.shuffle(prepared)
-            history.append(float(np.mean([_step(ranker, optimiser, group, weight) for group in prepared])))
+            history.append(float(np.mean([_step(ranker, optimiser, group, weight, autocast) for group in prepared])))
     ranker.adapter.eval()
     ranker.scorer.eval()
     for p in ranker.scorer.parameters():
@@ -252,11 +253,13 @@ def _optimiser(ranker: MixLmRanker, lr: float, body_lr: float | None) -> torch.o
     return torch.optim.AdamW(params, weight_decay=1e-4)
 
 
-def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, task_weight: float) -> float:
+def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, task_weight: float,
+          autocast: torch.dtype | None = None) -> float:
     query, vectors, teacher, target = group
-    with torch.no_grad():
-        cache, prefix_len = ranker.prefix_cache(query)
-    pred = ranker.forward_items(cache, prefix_len, vectors)
+    with torch.autocast(ranker.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
+        with torch.no_grad():
+            cache, prefix_len = ranker.prefix_cache(query)
+        pred = ranker.forward_items(cache, prefix_len, vectors).float()
     pred = pred[:, : teacher.shape[1]] if teacher.dim() == 2 else pred[:, 0]
     loss = nn.functional.mse_loss(pred, teacher)
     if task_weight:

@@ -59,8 +59,10 @@ def _keep_hints(text: str, rate: float, seed: int) -> bool:
     return int.from_bytes(digest, "little") / 2**64 < rate
 
 
-def rank_query(kind: EntityKind, query: JudgeQuery, hints: HintSource | None) -> RankQuery:
-    return RankQuery(kind=kind, text=query.text, hints=hints(kind, query) if hints else [])
+def training_query(pair: JudgedPair, hints: HintSource, hint_rate: float, seed: int) -> RankQuery:
+    """The pair's query as the ranker reads it; a seeded ``hint_rate`` share of the queries carries hints."""
+    keep = _keep_hints(pair.query.text, hint_rate, seed)
+    return RankQuery(kind=pair.kind, text=pair.query.text, hints=hints(pair.kind, pair.query) if keep else [])
 
 
 def group_key(kind: EntityKind, text: str) -> str:
@@ -74,7 +76,7 @@ def relevance_examples(pairs: Sequence[JudgedPair], hint_rate: float, seed: int,
     out = []
     for pair in pairs:
         group = group_key(pair.kind, pair.query.text)
-        query = rank_query(pair.kind, pair.query, hints if _keep_hints(pair.query.text, hint_rate, seed) else None)
+        query = training_query(pair, hints, hint_rate, seed)
         out.append(Example(group=group, query=query, item=RankItem(id=pair.item_id, payload=pair.payload),
                            targets=[pair.p_yes], mask=[1.0], position=positions[group], grade=pair.grade))
         positions[group] += 1
@@ -126,7 +128,7 @@ def engagement_examples(events: Iterable[EngagementEvent], pairs: Sequence[Judge
         targets = [min(1.0, counts[key].get(a, 0) / examined) for a in actions]
         mask = [m * float(a not in SPARSE_ACTIONS or n >= MIN_IMPRESSIONS_SPARSE)
                 for a, m in zip(actions, action_mask(pair.kind, actions))]
-        query = rank_query(pair.kind, pair.query, hints if _keep_hints(pair.query.text, hint_rate, seed) else None)
+        query = training_query(pair, hints, hint_rate, seed)
         out.append(Example(group=group_key(pair.kind, pair.query.text), query=query,
                            item=RankItem(id=pair.item_id, payload=pair.payload), targets=targets, mask=mask,
                            position=round(sum(positions) / n), grade=pair.grade))

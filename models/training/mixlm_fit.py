@@ -19,6 +19,7 @@ from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training.evaluate import relevance_report
 from semstream.models.training.examples import Example, by_group
 from semstream.models.training.fusion_fit import fit_retrieval_weight, served_scores
+from semstream.models.training.precision import autocast_dtype
 from semstream.models.training.profiles import TrainProfile
 from semstream.models.training.vectors import with_retrieval
 
@@ -55,7 +56,8 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     train, test = with_retrieval(train, embedder), with_retrieval(test, embedder)
     mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
-                          align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed)
+                          align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed,
+                          autocast=autocast_dtype(profile.train_autocast))
     positions = [ex.position for ex in calib]
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})

@@ -38,8 +38,12 @@ TEACHER_NAME = "relevance-teacher"
 Log = Callable[[str], None]
 
 
+_STARTED = time.monotonic()
+
+
 def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """A progress line with the wall clock since the process started, so each step's cost is readable."""
+    print(f"{time.monotonic() - _STARTED:7.0f}s {message}", file=sys.stderr, flush=True)
 
 
 def configure_threads(settings: Settings) -> None:

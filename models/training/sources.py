@@ -29,6 +29,7 @@ from semstream.models.judge.policy import PolicyJudge
 from semstream.models.training.builtin import builtin_jobs, builtin_profiles
 from semstream.models.training.profiles import TrainProfile
 from semstream.schemas import EntityKind
+from semstream.shared_data import HN_JOBS, INDEED_JOBS, esco_dir
 
 Item = tuple[str, dict[str, Any]]
 DEMO_HN = Path(semstream.__file__).parent / "demo" / "hn_sample.jsonl"
@@ -37,7 +38,7 @@ SPLITS = ("train", "calib", "test")
 
 def job_corpus(settings: Settings, per_source: int) -> tuple[list[Item], str]:
     shared = Path(settings.shared_data_dir)
-    if (shared / corpus_mod.HN_FILE).exists() and (shared / corpus_mod.INDEED_FILE).exists():
+    if (shared / HN_JOBS).exists() and (shared / INDEED_JOBS).exists():
         return corpus_mod.load_job_corpus(shared, per_source), f"public data ({shared})"
     if DEMO_HN.exists():
         return corpus_mod.load_hn(DEMO_HN, 2 * per_source), "vendored HN sample"
@@ -52,9 +53,9 @@ def profile_corpus(settings: Settings, n: int, seed: int) -> tuple[list[Item], s
 
 
 def load_esco(settings: Settings) -> EscoIndex | None:
-    folder = Path(settings.shared_data_dir) / "esco_v1.2"
+    folder = esco_dir(settings.shared_data_dir)
     try:
-        return EscoIndex.load(folder) if folder.is_dir() else None
+        return EscoIndex.load(folder) if folder else None
     except ModelError:
         return None
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from semstream.config import Settings, get_settings
+from semstream.shared_data import JOBBERT_TEST, MELO_USA, esco_dir
 
 if TYPE_CHECKING:
     from semstream.models.embedder import Embedder
@@ -161,7 +162,7 @@ def ranker_report(
     from semstream.schemas import EntityKind
 
     settings = get_settings()
-    melo = melo or settings.shared_data_dir / "melo" / "usa_q_en_c_en"
+    melo = melo or settings.shared_data_dir / MELO_USA
     cache = _cache_dir(cache_dir, settings)
     config = JudgedRunConfig(kind=EntityKind.JOB, n_queries=queries, per_query=per_query, cache_dir=cache,
                              shared_data_dir=settings.shared_data_dir, rankers=[ranker, mixlm_name(ranker), TEACHER],
@@ -181,8 +182,7 @@ def _default_cases() -> Path:
 
 
 def _title_sources(shared: Path) -> dict[str, Path]:
-    return {"melo usa_q_en_c_en": shared / "melo" / "usa_q_en_c_en",
-            "jobbert test titles": shared / "workrb_legacy" / "jobbert_v1_titles.test.csv"}
+    return {"melo usa_q_en_c_en": shared / MELO_USA, "jobbert test titles": shared / JOBBERT_TEST}
 
 
 def _title_rows(settings: Settings, limit: int | None) -> dict[str, Any]:
@@ -193,8 +193,7 @@ def _title_rows(settings: Settings, limit: int | None) -> dict[str, Any]:
     sources = {name: p for name, p in _title_sources(Path(settings.shared_data_dir)).items() if p.exists()}
     if not sources:
         return {}
-    esco = Path(settings.shared_data_dir) / "esco_v1.2"
-    normaliser = TitleNormaliser.load(esco if esco.is_dir() else None)
+    normaliser = TitleNormaliser.load(esco_dir(settings.shared_data_dir))
     return {name: title_normalisation_accuracy(path, normaliser, limit) for name, path in sources.items()}
 
 

@@ -17,6 +17,7 @@ import typer
 from semstream.config import Settings, get_settings
 from semstream.errors import InvalidEvent
 from semstream.schemas import EntityEvent, EntityKind
+from semstream.shared_data import esco_dir
 from semstream.topics.exceptions import DataError
 from semstream.topics.protocol import EventSink
 from semstream.topics.registry import topic_name
@@ -148,7 +149,7 @@ def demo(
 
     settings = get_settings()
     job_events = demo_job_events(settings) if jobs is None else replicate(demo_job_events(settings), jobs)
-    people = synthetic_profiles(profiles, seed, settings.shared_data_dir / "esco_v1.2")
+    people = synthetic_profiles(profiles, seed, esco_dir(settings.shared_data_dir))
     sink, bootstrap = open_sink(settings)
     try:
         sent_jobs = produce_events(sink, job_events, EntityKind.JOB)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from semstream.config import load_settings
+from semstream.shared_data import HN_JOBS as HN_FILE
+from semstream.shared_data import INDEED_JOBS as INDEED_FILE
 from semstream.schemas import JobEvent, Op
 from semstream.topics.exceptions import DataError
 from semstream.topics.hn import parse_header
 from semstream.topics.jobtext import detect_employment, detect_remote, detect_seniority, find_skills
 from semstream.topics.loaders import (
-    HN_FILE,
-    INDEED_FILE,
     demo_job_events,
     hn_job_events,
     indeed_job_event,

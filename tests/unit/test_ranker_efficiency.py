@@ -98,6 +98,19 @@ def test_mixlm_training_fits_teacher_and_round_trips(tmp_path: Path) -> None:
     assert np.allclose(loaded.score(_query(), items), ranker.score(_query(), items), atol=1e-6)
 
 
+def test_mixlm_training_in_bf16_autocast_fits_the_teacher_and_keeps_float32_weights() -> None:
+    ranker = MixLmRanker.fresh(_tiny(1), seed=2)
+    vectors = _vectors(12, seed=7)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
+    teacher = np.where(vectors[:, 0] > 0, 2.0, -2.0)
+    before = np.abs(ranker.log_odds(_query(), items)[:, 0] - teacher).mean()
+    history = train_mixlm(ranker, [(_query(), items, teacher, (teacher > 0).astype(float))], epochs=40, lr=1e-2,
+                          autocast=torch.bfloat16)
+    after = np.abs(ranker.log_odds(_query(), items)[:, 0] - teacher).mean()
+    assert all(np.isfinite(history)) and after < 0.5 * before
+    assert all(p.dtype == torch.float32 for p in ranker.adapter.parameters())
+
+
 def test_mixlm_served_score_fuses_the_retrieval_score_and_keeps_its_weight(tmp_path: Path) -> None:
     ranker = MixLmRanker.fresh(_tiny(1), seed=2)
     vectors = _vectors(2, seed=3)
