@@ -114,7 +114,7 @@ class RankingDeployment:
         )
         cache = ScoreCache(settings.serve_cache_entries, settings.serve_cache_ttl_s)
         self.service = RankingService(make_ranker(settings), settings.serve_rank_deadline_ms / 1000, cache, depth,
-                                      metrics=self.metrics)
+                                      metrics=self.metrics, worker_setup=factories.ranker_thread_setup(settings))
         self.metrics.depth(depth.depth)
         self._rank_batch.set_max_batch_size(settings.serve_rank_batch_size)
         self._rank_batch.set_batch_wait_timeout_s(settings.serve_rank_batch_wait_ms / 1000)

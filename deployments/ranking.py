@@ -33,14 +33,16 @@ class _TooLate(Exception):
 
 class RankingService:
     def __init__(self, ranker: Ranker, deadline_s: float, cache: ScoreCache, depth: DepthController,
-                 clock: Callable[[], float] = time.monotonic, metrics: RankingMetrics | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, metrics: RankingMetrics | None = None,
+                 worker_setup: Callable[[], None] | None = None) -> None:
+        """``worker_setup`` runs once in the scoring thread before its first job (e.g. its torch threads)."""
         self.ranker = ranker
         self.metrics = metrics or RankingMetrics()
         self.deadline_s = deadline_s
         self.cache = cache
         self.depth = depth
         self._clock = clock
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranker")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranker", initializer=worker_setup)
         self._inflight = 0
         self._lock = threading.Lock()
 

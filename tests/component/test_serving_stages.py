@@ -138,6 +138,24 @@ def test_the_ranker_is_handed_each_candidates_retrieval_score() -> None:
     assert ranker.handed == [1.0, 0.99, 0.98]
 
 
+def test_the_worker_setup_runs_in_the_thread_that_scores() -> None:
+    """Torch thread counts are per OS thread: the setup must run where ``score`` runs, before it."""
+    import threading
+
+    calls: list[tuple[str, int]] = []
+
+    class Recording(OverlapRanker):
+        def score(self, query, items):
+            calls.append(("score", threading.get_ident()))
+            return super().score(query, items)
+
+    ranking = RankingService(Recording(), 2.0, ScoreCache(), DepthController(),
+                             worker_setup=lambda: calls.append(("setup", threading.get_ident())))
+    ranking.rank(RankRequest(kind=JOB, text="cook", candidates=_candidates(3), k=3))
+    assert [name for name, _ in calls] == ["setup", "score"]
+    assert calls[0][1] == calls[1][1] != threading.get_ident()
+
+
 def test_relaxed_candidates_stay_behind_strict_ones() -> None:
     cands = [*_candidates(2, tier=0)[:1], *[c.model_copy(update={"id": "t1", "tier": 1}) for c in _candidates(2)[1:]]]
     ranked = _ranking(OverlapRanker(), DepthController()).rank(
