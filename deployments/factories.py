@@ -37,12 +37,10 @@ def serving_embedder(settings: Settings) -> Embedder:
 
 def serving_ranker(settings: Settings) -> Ranker:
     """The newest version of the named ranker (``semstream up`` trains the default one first), scoring
-    with ``ranker_threads`` torch threads."""
-    import torch
-
+    with ``ranker_threads`` torch threads in the loading thread (the scoring thread sets its own)."""
     from semstream.models.ranker.registry import load_ranker
 
-    torch.set_num_threads(ranker_threads(settings))
+    ranker_thread_setup(settings)()
     return load_ranker(settings.serve_ranker or "default", settings)
 
 

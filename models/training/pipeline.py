@@ -42,7 +42,7 @@ _STARTED = time.monotonic()
 
 
 def _stderr(message: str) -> None:
-    """A progress line with the wall clock since the process started, so each step's cost is readable."""
+    """A progress line with the seconds since this module loaded (the command's start), so each step's cost is readable."""
     print(f"{time.monotonic() - _STARTED:7.0f}s {message}", file=sys.stderr, flush=True)
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from semstream.config import load_settings
-from semstream.shared_data import HN_JOBS as HN_FILE
-from semstream.shared_data import INDEED_JOBS as INDEED_FILE
+from semstream.shared_data import HN_JOBS, INDEED_JOBS
 from semstream.schemas import JobEvent, Op
 from semstream.topics.exceptions import DataError
 from semstream.topics.hn import parse_header
@@ -28,7 +27,7 @@ from semstream.topics.places import find_place, place_names
 
 @pytest.fixture(scope="module")
 def hn_events() -> dict[str, JobEvent]:
-    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / HN_FILE
+    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / HN_JOBS
     if not path.is_file():
         pytest.skip(f"public data not found at {path}")
     return {e.id: e for e in hn_job_events(path)}
@@ -39,7 +38,7 @@ INDEED_HEAD = 300  # the first postings are enough, and keep this tier fast
 
 @pytest.fixture(scope="module")
 def indeed_events() -> dict[str, JobEvent]:
-    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / INDEED_FILE
+    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / INDEED_JOBS
     if not path.is_file():
         pytest.skip(f"public data not found at {path}")
     return {e.id: e for e in indeed_job_events(path, limit=INDEED_HEAD)}
