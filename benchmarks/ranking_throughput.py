@@ -6,7 +6,8 @@
 (c) prefix   the SLM ranker, prefix-shared (query prefix once, item texts batched against its KV)
 (d) summary  (c) on the ingest-time extractive summaries, on a pruned copy of the model, before
              (``_raw``) and after recovery distillation from the unpruned model on the training queries
-(e) mixlm    the item is its retrieval vector as one soft token + a special token; no item text
+(e) mixlm    the item is its retrieval vector (and its product with the query's) as soft tokens + a
+             special token; no item text
              (``e_mixlm``: adapter fitted here on the judged training queries; ``e_mixlm_served``: the
              adapter training saved with the model, as served)
 (int8)       ``*_int8``: (c) and (e) with int8 dynamic-quantised linear layers (``ranker_dtype=int8``)
@@ -142,7 +143,7 @@ def rank_inputs(kind: Any, text: str, cands: list, vectors: Vectors, summary: bo
     query_vector = vectors.queries[text]
     items = [RankItem(id=i, payload=with_summary(kind, p) if summary else p, vector=vectors.items[i].tolist(),
                       retrieval_score=float(np.dot(query_vector, vectors.items[i]))) for i, p in cands]
-    return RankQuery(kind=kind, text=text), items
+    return RankQuery(kind=kind, text=text, vector=query_vector.tolist()), items
 
 
 def measure(score: Score, kind: Any, texts: list[str], cands: dict, vectors: Vectors, summary: bool) -> dict[str, Any]:
@@ -244,7 +245,8 @@ def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vecto
     """A MixLM adapter fitted to the text ranker's log-odds (and the judge grades) on ``texts``."""
     from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
 
-    mix = MixLmRanker.fresh(ranker, dim_in=vectors.dim, k=args.soft_tokens, mlp=args.mlp_adapter)
+    mix = MixLmRanker.fresh(ranker, dim_in=vectors.dim, k=args.soft_tokens, mlp=args.mlp_adapter,
+                            query_product=not args.item_vector_only)
     start = time.perf_counter()
     groups_in = []
     for text in texts:
@@ -254,7 +256,8 @@ def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vecto
     teacher_s = time.perf_counter() - start
     history = train_mixlm(mix, groups_in, epochs=args.epochs, lr=args.lr, align_epochs=args.align_epochs,
                           body_lr=args.tune_body)
-    return mix, {"train_queries": len(texts), "teacher_seconds": round(teacher_s, 1), "epochs": args.epochs,
+    return mix, {"train_queries": len(texts), "soft_tokens": args.soft_tokens,
+                 "query_product": mix.adapter.query_product, "teacher_seconds": round(teacher_s, 1), "epochs": args.epochs,
                  "align_epochs": args.align_epochs, "tuned_body_lr": args.tune_body,
                  "train_seconds": round(time.perf_counter() - start - teacher_s, 1), "loss": [round(x, 4) for x in history]}
 
@@ -295,8 +298,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--prune-layers", type=int, default=3)
     parser.add_argument("--prune-mlp", type=float, default=0.5)
-    parser.add_argument("--soft-tokens", type=int, default=1)
+    parser.add_argument("--soft-tokens", type=int, default=2)
     parser.add_argument("--mlp-adapter", action="store_true")
+    parser.add_argument("--item-vector-only", action="store_true", help="MixLM reads the item vector alone, "
+                        "not [item vector, query vector * item vector]")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--align-epochs", type=int, default=2, help="MixLM epochs aligning to the text ranker first")

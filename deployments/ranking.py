@@ -22,7 +22,7 @@ from semstream.deployments.cache import CacheKey, ScoreCache, cache_key
 from semstream.deployments.depth import DepthController
 from semstream.deployments.logs import log_stage
 from semstream.deployments.metrics import RankingMetrics
-from semstream.deployments.stages import Candidate, Ranked, RankRequest
+from semstream.deployments.stages import Candidate, Ranked, RankRequest, float32_list
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,8 @@ class RankingService:
         """Scores for ``todo`` or (None, why not) when the ranker missed the deadline or failed."""
         if not todo:
             return {}, None
-        query = RankQuery(kind=req.kind, text=req.text, searcher=req.searcher, hints=req.hints)
+        query = RankQuery(kind=req.kind, text=req.text, searcher=req.searcher, hints=req.hints,
+                          vector=float32_list(req.query_vector))
         items = [RankItem(id=c.id, payload=c.payload, vector=c.vector_list(), retrieval_score=c.retrieval_score)
                  for c in todo]
         future = self._pool.submit(self._run, query, items, deadline)

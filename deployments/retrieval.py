@@ -30,7 +30,7 @@ from semstream.store.protocol import VectorStore
 
 from semstream.deployments.items import DISPLAY_FIELDS
 from semstream.deployments.logs import log_stage
-from semstream.deployments.stages import Candidate, Retrieved, RetrieveRequest
+from semstream.deployments.stages import Candidate, Retrieved, RetrieveRequest, float32_bytes
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ class RetrievalService:
         found, relaxed = self.search(req, vector)
         shipped = self.fetch(req.kind, found[: req.ship])
         log_stage(log, "retrieve", req.request_id, started, found=len(found), relaxed=len(relaxed))
-        return Retrieved(candidates=shipped, total=len(found), relaxed=relaxed, embedder=self.embedder.name)
+        return Retrieved(candidates=shipped, total=len(found), relaxed=relaxed, embedder=self.embedder.name,
+                         query_vector=float32_bytes(vector))
 
     def search(self, req: RetrieveRequest, vector: list[float]) -> tuple[list[Found], list[str]]:
         """Up to ``req.k`` (id, score, tier), stricter tiers first, and the relaxation steps taken."""

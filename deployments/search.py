@@ -76,7 +76,8 @@ class SearchService:
             relaxations=u.relaxations, ship=min(k, max(self.rank_depth, body.k)))))
         t2 = time.perf_counter()
         ranked = await self._rank(RankRequest(request_id=rid, kind=kind, text=u.original, searcher=_searcher(body),
-                                              hints=u.hints, candidates=r.candidates, k=body.k), r)
+                                              hints=u.hints, candidates=r.candidates, k=body.k,
+                                              query_vector=r.query_vector), r)
         t3 = time.perf_counter()
         timings = Timings(understand=_ms(t1 - t0), retrieve=_ms(t2 - t1), rank=_ms(t3 - t2), total=_ms(t3 - t0))
         self.metrics.timings(vertical, timings.model_dump())

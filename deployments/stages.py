@@ -66,12 +66,20 @@ class Candidate(BaseModel):
     @classmethod
     def from_hit(cls, hit: Hit, tier: int, keep_vector: bool) -> Candidate:
         """Built without re-validation: the store already returned a validated Hit."""
-        vector = np.asarray(hit.vector, dtype="<f4").tobytes() if keep_vector and hit.vector is not None else None
+        vector = float32_bytes(hit.vector) if keep_vector and hit.vector is not None else None
         return cls.model_construct(id=hit.id, version=hit.version, retrieval_score=hit.score, tier=tier,
                                    payload=hit.payload, vector=vector)
 
     def vector_list(self) -> list[float] | None:
-        return None if self.vector is None else np.frombuffer(self.vector, dtype="<f4").tolist()
+        return float32_list(self.vector)
+
+
+def float32_bytes(vector: list[float]) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def float32_list(data: bytes | None) -> list[float] | None:
+    return None if data is None else np.frombuffer(data, dtype="<f4").tolist()
 
 
 class Retrieved(BaseModel):
@@ -79,6 +87,7 @@ class Retrieved(BaseModel):
     total: int = Field(description="Hits found before trimming to ``ship``.")
     relaxed: list[str] = Field(default_factory=list)
     embedder: str = ""
+    query_vector: bytes | None = Field(None, description="The vector retrieval searched with (float32 bytes).")
 
 
 class RankRequest(BaseModel):
@@ -89,6 +98,7 @@ class RankRequest(BaseModel):
     hints: list[str] = Field(default_factory=list)
     candidates: list[Candidate]
     k: int
+    query_vector: bytes | None = Field(None, description="Retrieval's query vector (float32 bytes), for MixLM.")
 
 
 class Ranked(BaseModel):

@@ -61,10 +61,12 @@ class OverlapRanker:
         self.delay_s = delay_s
         self.calls = 0
         self.items_scored = 0
+        self.last_query: RankQuery | None = None
 
     def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
         self.calls += 1
         self.items_scored += len(items)
+        self.last_query = query
         if self.delay_s:
             time.sleep(self.delay_s)
         words = set(re.findall(r"\w+", query.text.casefold()))

@@ -86,8 +86,9 @@ class Settings(BaseSettings):
         "(int8 on the CPU, float32 on a GPU).")
     ranker_mode: Literal["prefix-shared", "full-text", "mixlm"] = Field(
         "prefix-shared", description="Ranker scoring path: the query prefix KV computed once per query over item text "
-        "(prefix-shared), full text per item, or mixlm (items as their retrieval vectors; needs the adapter in "
-        "<version>/mixlm/ and vectors on RankItems, else the text ranker serves)."
+        "(prefix-shared), full text per item, or mixlm (items as their retrieval vectors, read with the query's; "
+        "needs the adapter in <version>/mixlm/ and vectors on the query and its RankItems, else the text ranker "
+        "serves)."
     )
     ranker_batch_size: int = Field(32, ge=1, le=1024, description="Items per ranker forward pass.")
     ranker_threads: int | None = Field(

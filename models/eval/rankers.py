@@ -35,8 +35,10 @@ def qu_hints(shared_data_dir: Path) -> QueryHints:
     return QueryUnderstanding.shared(shared_data_dir).hints
 
 
-def rank_query(kind: EntityKind, text: str, hints: QueryHints | None = None) -> RankQuery:
-    return RankQuery(kind=kind, text=text, hints=hints(kind, text) if hints else [])
+def rank_query(kind: EntityKind, text: str, hints: QueryHints | None = None,
+               vector: np.ndarray | None = None) -> RankQuery:
+    return RankQuery(kind=kind, text=text, hints=hints(kind, text) if hints else [],
+                     vector=None if vector is None else np.asarray(vector, dtype=np.float32).tolist())
 
 
 def vector_scorer(embedder: Embedder, vectors: Mapping[str, np.ndarray]) -> Scorer:
@@ -69,16 +71,16 @@ def random_scorer(seed: int) -> Scorer:
 
 
 def ranker_scorer(ranker: Ranker, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
-                  embedder: Embedder | None = None, hints: QueryHints | None = None) -> Scorer:
+                  embedder: Embedder | None = None, hints: QueryHints | None = None, fused: bool = True) -> Scorer:
     """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors when given, with an
-    embedder too each item's retrieval cosine, and with ``hints`` the query's ranker hints (what the
-    Ranking stage hands a ranker)."""
+    embedder too the query's vector and (unless ``fused=False``, the ranker alone) each item's retrieval
+    cosine, and with ``hints`` the query's ranker hints: what the Ranking stage hands a ranker."""
 
     def score(query: JudgeQuery, items: Sequence[Item]) -> list[float]:
         q = embedder.embed([query.text])[0] if embedder is not None and vectors is not None else None
-        rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i), retrieval_score=_cosine(q, vectors, i))
-                      for i, p in items]
-        return [float(s) for s in ranker.score(rank_query(kind, query.text, hints), rank_items)]
+        rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i),
+                               retrieval_score=_cosine(q, vectors, i) if fused else None) for i, p in items]
+        return [float(s) for s in ranker.score(rank_query(kind, query.text, hints, q), rank_items)]
 
     return score
 
@@ -118,7 +120,7 @@ def load_named_scorers(name: str, kind: EntityKind, vectors: Mapping[str, np.nda
         return {}, status
     out = {name: ranker_scorer(ranker, kind, vectors, embedder, hints)}
     if embedder is not None and getattr(ranker, "retrieval_weight", 0.0):
-        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors, hints=hints)
+        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors, embedder, hints, fused=False)
     return out, status
 
 

@@ -115,7 +115,7 @@ Candidate = tuple[str, dict[str, Any], np.ndarray, float]  # doc id, payload, ve
 
 
 def rerank_run(dense: Run, top: dict[str, np.ndarray], data: TrecSet, doc_vectors: np.ndarray,
-               query_vectors: dict[str, np.ndarray], score: Callable[[str, list[Candidate]], list[float]],
+               query_vectors: dict[str, np.ndarray], score: Callable[[str, np.ndarray, list[Candidate]], list[float]],
                rerank_depth: int) -> Run:
     """Re-score each query's dense top ``rerank_depth`` with ``score``; keep the tail in dense order."""
     out: Run = {}
@@ -123,21 +123,21 @@ def rerank_run(dense: Run, top: dict[str, np.ndarray], data: TrecSet, doc_vector
         head = top[qid][:rerank_depth]
         cosines = doc_vectors[head] @ query_vectors[qid]
         items = [(data.doc_ids[i], {"title": data.doc_texts[i]}, doc_vectors[i], float(c)) for i, c in zip(head, cosines)]
-        scores = score(data.queries[qid], items)
+        scores = score(data.queries[qid], query_vectors[qid], items)
         order = sorted(range(len(items)), key=lambda j: (-scores[j], j))
         out[qid] = [items[j][0] for j in order] + ranked[len(head) :]
     return out
 
 
 def ranker_score_fn(ranker: Ranker, with_retrieval: bool = True, hints: QueryHints | None = None
-                    ) -> Callable[[str, list[Candidate]], list[float]]:
+                    ) -> Callable[[str, np.ndarray, list[Candidate]], list[float]]:
     """The ranker's served score; ``with_retrieval=False`` withholds the retrieval cosine (the ranker alone);
     ``hints`` gives the query the ranker hints serving would send."""
     from semstream.models.ranker.protocol import RankItem
     from semstream.schemas import EntityKind
 
-    def score(text: str, items: list[Candidate]) -> list[float]:
-        query = rank_query(EntityKind.JOB, text, hints)
+    def score(text: str, query_vector: np.ndarray, items: list[Candidate]) -> list[float]:
+        query = rank_query(EntityKind.JOB, text, hints, query_vector)
         return list(ranker.score(query, [RankItem(id=i, payload=p, vector=v.tolist(),
                                                   retrieval_score=c if with_retrieval else None)
                                          for i, p, v, c in items]))

@@ -5,6 +5,10 @@ space as ``k`` soft tokens, followed by one learned special token (optionally th
 
     [instruction][query] | [soft x k][special]([suffix])  -> P(yes) at the last position
 
+With ``query_product`` (the default for new adapters) the projection reads ``[v, q * v]``: the item
+vector and its element-wise product with the query's retrieval vector (``RankQuery.vector``), so
+each soft token carries how the item matches this query, not only what the item is.
+
 The special token takes the place of the text ranker's answer suffix by default, so an item is
 ``k + 1`` positions. The ``[instruction][query]`` prefix runs once per query; all items are the
 same length, so N=250 items are one small padding-free batch against
@@ -38,20 +42,32 @@ MIXLM_DIR = "mixlm"  # the adapter's folder inside a ranker version folder
 
 
 class VectorAdapter(nn.Module):
-    """Retrieval vector (D) -> ``k`` soft token embeddings (k, H), plus the learned special token."""
+    """Item features -> ``k`` soft token embeddings (k, H), plus the learned special token.
 
-    def __init__(self, dim_in: int, hidden: int, k: int = 1, mlp: bool = False) -> None:
+    The features are the item's retrieval vector (D), or with ``query_product`` the item vector
+    followed by its product with the query vector (2D); ``features`` builds them."""
+
+    def __init__(self, dim_in: int, hidden: int, k: int = 1, mlp: bool = False, query_product: bool = False) -> None:
         super().__init__()
-        self.k, self.hidden, self.dim_in, self.mlp = k, hidden, dim_in, mlp
+        self.k, self.hidden, self.dim_in, self.mlp, self.query_product = k, hidden, dim_in, mlp, query_product
+        width = 2 * dim_in if query_product else dim_in
         self.proj: nn.Module = (
-            nn.Sequential(nn.Linear(dim_in, hidden), nn.GELU(), nn.Linear(hidden, k * hidden)) if mlp
-            else nn.Linear(dim_in, k * hidden)
+            nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, k * hidden)) if mlp
+            else nn.Linear(width, k * hidden)
         )
         self.special = nn.Parameter(torch.zeros(hidden))
 
-    def forward(self, vectors: torch.Tensor) -> torch.Tensor:
-        """(N, D) -> (N, k + 1, H): soft tokens then the special token."""
-        soft = self.proj(vectors).view(-1, self.k, self.hidden)
+    def features(self, vectors: torch.Tensor, query_vector: torch.Tensor | None) -> torch.Tensor:
+        """(N, D) item vectors -> (N, D) or, with ``query_product``, (N, 2D) ``[v, q * v]``."""
+        if not self.query_product:
+            return vectors
+        if query_vector is None:
+            raise ValueError("this MixLM adapter reads the query's retrieval vector; the RankQuery has none")
+        return torch.cat([vectors, vectors * query_vector.unsqueeze(0)], dim=1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, width) -> (N, k + 1, H): soft tokens then the special token."""
+        soft = self.proj(features).view(-1, self.k, self.hidden)
         return torch.cat([soft, self.special.expand(soft.shape[0], 1, -1)], dim=1)
 
 
@@ -79,32 +95,34 @@ class MixLmRanker(FusedRanker):
 
     @classmethod
     def fresh(cls, base: SlmRanker, dim_in: int = 384, k: int = 1, mlp: bool = False, seed: int = 0,
-              suffix: bool = False) -> MixLmRanker:
+              suffix: bool = False, query_product: bool = True) -> MixLmRanker:
         """An untrained adapter on ``base``; the special token starts as the suffix's last token."""
         torch.manual_seed(seed)
         hidden = int(base.scorer.body.config.hidden_size)
-        adapter = VectorAdapter(dim_in, hidden, k, mlp)
+        adapter = VectorAdapter(dim_in, hidden, k, mlp, query_product)
         with torch.no_grad():
             adapter.special.copy_(_embed(base, torch.tensor(base.encoder.suffix_ids[-1:])).squeeze(0))
         return cls(base, adapter, suffix=suffix)
 
     # --- the item part ---------------------------------------------------------------------
-    def item_embeds(self, vectors: torch.Tensor) -> torch.Tensor:
-        """(N, D) -> (N, k + 1 + |suffix|, H) input embeddings of the item part."""
-        suffix = _embed(self.base, self._suffix).unsqueeze(0).expand(vectors.shape[0], -1, -1)
-        return torch.cat([self.adapter(vectors), suffix], dim=1)
+    def item_embeds(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, width) adapter features -> (N, k + 1 + |suffix|, H) input embeddings of the item part."""
+        suffix = _embed(self.base, self._suffix).unsqueeze(0).expand(features.shape[0], -1, -1)
+        return torch.cat([self.adapter(features), suffix], dim=1)
 
-    def vectors(self, items: Sequence[RankItem]) -> torch.Tensor:
-        """The items' retrieval vectors; an item without one is an error naming it."""
+    def features(self, query: RankQuery, items: Sequence[RankItem]) -> torch.Tensor:
+        """What the adapter reads for ``items`` under ``query``: vectors only, never item text."""
         missing = [item.id for item in items if item.vector is None]
         if missing:
             raise ModelLoadError(f"MixLM needs retrieval vectors; items without one: {missing[:5]}")
-        return torch.tensor(np.asarray([item.vector for item in items], dtype=np.float32), device=self.device)
+        vectors = torch.tensor(np.asarray([item.vector for item in items], dtype=np.float32), device=self.device)
+        query_vector = None if query.vector is None else torch.tensor(query.vector, dtype=torch.float32, device=self.device)
+        return self.adapter.features(vectors, query_vector)
 
     # --- scoring ---------------------------------------------------------------------------
-    def forward_items(self, cache: Any, prefix_len: int, vectors: torch.Tensor) -> torch.Tensor:
+    def forward_items(self, cache: Any, prefix_len: int, features: torch.Tensor) -> torch.Tensor:
         """(N, n_tasks) log-odds of N items against one prefix cache (gradients flow to the adapter)."""
-        embeds = self.item_embeds(vectors)
+        embeds = self.item_embeds(features)
         batch, length, _ = embeds.shape
         past = copy.deepcopy(cache)
         past.batch_repeat_interleave(batch)
@@ -122,10 +140,10 @@ class MixLmRanker(FusedRanker):
         """(N, n_tasks) raw log-odds; the prefix runs once, items in batches of ``batch_size``."""
         if not items:
             return np.zeros((0, self.scorer.n_tasks))
-        vectors = self.vectors(items)
+        features = self.features(query, items)
         with torch.inference_mode():
             cache, prefix_len = self.prefix_cache(query)
-            parts = [self.forward_items(cache, prefix_len, vectors[s : s + self.batch_size])
+            parts = [self.forward_items(cache, prefix_len, features[s : s + self.batch_size])
                      for s in range(0, len(items), self.batch_size)]
         return torch.cat(parts).double().cpu().numpy()
 
@@ -135,8 +153,8 @@ class MixLmRanker(FusedRanker):
         out = []
         with torch.inference_mode():
             prefix_embeds = _embed(self.base, prefix)
-            for vector in self.vectors(items):
-                embeds = torch.cat([prefix_embeds, self.item_embeds(vector.unsqueeze(0))[0]]).unsqueeze(0)
+            for feature in self.features(query, items):
+                embeds = torch.cat([prefix_embeds, self.item_embeds(feature.unsqueeze(0))[0]]).unsqueeze(0)
                 mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=self.device)
                 hidden = self.scorer.body(inputs_embeds=embeds, attention_mask=mask, use_cache=False).last_hidden_state
                 out.append(self.scorer.log_odds(hidden[:, -1]))
@@ -162,7 +180,8 @@ class MixLmRanker(FusedRanker):
     # --- persistence -----------------------------------------------------------------------
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp}
+        meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp,
+                "query_product": self.adapter.query_product}
         fusion = {"retrieval_weight": self.retrieval_weight, "retrieval_center": self.retrieval_center}
         torch.save({"meta": meta, "suffix": self.suffix, **fusion, "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
         if self.scorer is not self.base.scorer:
@@ -224,7 +243,7 @@ def train_mixlm(
     Returns the mean loss per epoch.
     """
     rng, history = random.Random(seed), []
-    prepared = [(q, ranker.vectors(items), torch.tensor(t, dtype=torch.float32), torch.tensor(g, dtype=torch.float32))
+    prepared = [(q, ranker.features(q, items), torch.tensor(t, dtype=torch.float32), torch.tensor(g, dtype=torch.float32))
                 for q, items, t, g in groups]
     for phase_epochs, weight, tune in ((align_epochs, 0.0, False), (epochs, task_weight, body_lr is not None)):
         if phase_epochs == 0:
@@ -255,11 +274,11 @@ def _optimiser(ranker: MixLmRanker, lr: float, body_lr: float | None) -> torch.o
 
 def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, task_weight: float,
           autocast: torch.dtype | None = None) -> float:
-    query, vectors, teacher, target = group
+    query, features, teacher, target = group
     with torch.autocast(ranker.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
         with torch.no_grad():
             cache, prefix_len = ranker.prefix_cache(query)
-        pred = ranker.forward_items(cache, prefix_len, vectors).float()
+        pred = ranker.forward_items(cache, prefix_len, features).float()
     pred = pred[:, : teacher.shape[1]] if teacher.dim() == 2 else pred[:, 0]
     loss = nn.functional.mse_loss(pred, teacher)
     if task_weight:

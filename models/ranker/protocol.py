@@ -26,6 +26,7 @@ class RankQuery(BaseModel):
     text: str
     searcher: dict[str, Any] = Field(default_factory=dict)
     hints: list[str] = Field(default_factory=list, description="Soft constraints from QU, e.g. 'prefers remote'.")
+    vector: list[float] | None = Field(None, description="The vector retrieval searched with, when known.")
 
 
 @runtime_checkable

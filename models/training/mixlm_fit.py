@@ -54,7 +54,8 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     weight on ``calib`` (which already carries vectors and retrieval scores, see ``with_retrieval``), reported
     on ``test`` (served score, and alone) next to the text student."""
     train, test = with_retrieval(train, embedder), with_retrieval(test, embedder)
-    mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed)
+    mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed,
+                            query_product=profile.mixlm_query_product)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
                           align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed,
                           autocast=autocast_dtype(profile.train_autocast))
@@ -62,7 +63,7 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
     mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
-    report = {"soft_tokens": profile.mixlm_soft_tokens, "tuned_body": profile.mixlm_body_lr is not None,
+    report = {"soft_tokens": profile.mixlm_soft_tokens, "query_product": profile.mixlm_query_product, "tuned_body": profile.mixlm_body_lr is not None,
               "loss": [round(x, 4) for x in history], "train_pairs": len(train), "retrieval_fusion": fusion,
               "test": relevance_report(test, served_scores(mix, test)),
               "test_alone": relevance_report(test, served_scores(mix, test, fused=False))}

@@ -34,7 +34,9 @@ class TrainProfile(BaseModel):
     train_autocast: Literal["auto", "bfloat16", "float32"] = Field(
         "auto", description="Forward-pass dtype while training; auto = bfloat16 where the CPU/GPU has bf16 matmuls.")
     freeze_embeddings: bool = Field(True, description="Keep the input word embeddings fixed while training.")
-    mixlm_soft_tokens: int = Field(1, ge=1, le=8, description="Soft tokens per item in the MixLM ranker.")
+    mixlm_soft_tokens: int = Field(2, ge=1, le=8, description="Soft tokens per item in the MixLM ranker.")
+    mixlm_query_product: bool = Field(True, description="MixLM soft tokens read [item vector, query vector * item "
+                                                        "vector] instead of the item vector alone.")
     mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")
     mixlm_epochs: int = Field(4, ge=0, description="MixLM epochs with the task loss too; 0 = no MixLM adapter.")
     mixlm_lr: float = 3e-3

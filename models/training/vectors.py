@@ -21,12 +21,19 @@ def with_vectors(examples: Sequence[Example], embedder: Embedder) -> list[Exampl
 
 
 def with_retrieval(examples: Sequence[Example], embedder: Embedder) -> list[Example]:
-    """``with_vectors`` plus each item's ``retrieval_score``: the cosine dense retrieval gives it for the query."""
+    """``with_vectors`` plus what dense retrieval knows of each query: its vector (``RankQuery.vector``)
+    and each item's ``retrieval_score``, the query-item cosine."""
     items = with_vectors(examples, embedder)
     texts = list(dict.fromkeys(ex.query.text for ex in items))
-    queries = dict(zip(texts, np.asarray(embedder.embed(texts), dtype=np.float32)))
-    return [replace(ex, item=ex.item.model_copy(update={"retrieval_score": float(np.dot(queries[ex.query.text], ex.item.vector))}))
-            for ex in items]
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    queries = {text: (v, v.tolist()) for text, v in zip(texts, vectors)}  # one list per query, shared by its pairs
+    return [_retrieved(ex, *queries[ex.query.text]) for ex in items]
+
+
+def _retrieved(example: Example, query_vector: np.ndarray, as_list: list[float]) -> Example:
+    score = float(np.dot(query_vector, example.item.vector))
+    return replace(example, query=example.query.model_copy(update={"vector": as_list}),
+                   item=example.item.model_copy(update={"retrieval_score": score}))
 
 
 def retrieval_scores(examples: Sequence[Example]) -> np.ndarray:

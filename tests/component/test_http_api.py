@@ -53,6 +53,12 @@ def test_job_search_ranks_and_describes_results(stack: Stack) -> None:
     assert data["depth"] == {"requested": 100, "retrieved": 5, "ranked": 5}
 
 
+def test_the_ranker_gets_the_query_vector_retrieval_searched_with(stack: Stack) -> None:
+    _search(stack, query="python developer", k=3)
+    searched = stack.embedder.embed(["python developer"])[0]
+    assert stack.ranker.last_query.vector == pytest.approx(list(searched), abs=1e-6)
+
+
 def test_people_search_reads_the_people_collection(stack: Stack) -> None:
     data = _search(stack, "people", query="python developer", k=2)
     assert data["vertical"] == "people"

@@ -10,7 +10,9 @@ from semstream.deployments.cache import ScoreCache
 from semstream.deployments.depth import DepthController
 from semstream.deployments.ranking import RankingService
 from semstream.deployments.retrieval import RetrievalService
-from semstream.deployments.stages import Candidate, RankRequest, Relaxation, RetrieveRequest, UnderstandRequest
+from semstream.deployments.stages import (
+    Candidate, RankRequest, Relaxation, RetrieveRequest, UnderstandRequest, float32_bytes, float32_list,
+)
 from semstream.deployments.twins import OverlapRanker, documents
 from semstream.deployments.understanding import UnderstandingService
 from semstream.models.embedder import HashEmbedder
@@ -102,6 +104,12 @@ def test_retrieval_ships_only_what_the_ranker_may_score(retrieval: RetrievalServ
     assert (r.total, len(r.candidates)) == (5, 3)
 
 
+def test_retrieval_hands_on_the_vector_it_searched_with(retrieval: RetrievalService) -> None:
+    r = retrieval.retrieve(_retrieve_req(min_hits=2))
+    searched = HashEmbedder().embed(["python developer"])[0]
+    assert float32_list(r.query_vector) == pytest.approx(list(searched), abs=1e-6)
+
+
 def _candidates(n: int, tier: int = 0) -> list[Candidate]:
     return [Candidate(id=f"c{i}", version=1, retrieval_score=1 - i / 100, tier=tier,
                       payload={"title": "python developer" if i % 2 else "cook"}) for i in range(n)]
@@ -136,6 +144,19 @@ def test_the_ranker_is_handed_each_candidates_retrieval_score() -> None:
     ranker = Recording()
     _ranking(ranker, DepthController(normal=3, reduced=2)).rank(RankRequest(kind=JOB, text="cook", candidates=_candidates(5), k=5))
     assert ranker.handed == [1.0, 0.99, 0.98]
+
+
+def test_the_ranker_is_handed_the_query_vector_retrieval_searched_with() -> None:
+    class Recording(OverlapRanker):
+        def score(self, query, items):
+            self.vectors = getattr(self, "vectors", []) + [query.vector]
+            return super().score(query, items)
+
+    ranker, vector = Recording(), [0.5, -0.25, 1.0]
+    ranking = _ranking(ranker, DepthController(normal=3, reduced=2))
+    ranking.rank(RankRequest(kind=JOB, text="cook", candidates=_candidates(2), k=2, query_vector=float32_bytes(vector)))
+    ranking.rank(RankRequest(kind=JOB, text="chef", candidates=_candidates(2), k=2))
+    assert ranker.vectors == [vector, None]
 
 
 def test_the_worker_setup_runs_in_the_thread_that_scores() -> None:

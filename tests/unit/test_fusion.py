@@ -45,6 +45,8 @@ def test_retrieval_scores_are_query_item_cosines() -> None:
     cos = retrieval_scores(examples)
     assert cos[3] == pytest.approx(1.0, abs=1e-5) and cos[3] > cos[0]
     assert all(len(ex.item.vector) == 64 for ex in examples)
+    query_vector = HashEmbedder(64).embed([examples[0].query.text])[0]
+    assert all(ex.query.vector == pytest.approx(list(query_vector), abs=1e-6) for ex in examples)
     with pytest.raises(ValueError, match="i0"):
         retrieval_scores(_examples())
 
@@ -72,6 +74,7 @@ class Recording:
 
     def score(self, query: RankQuery, items: list[RankItem]) -> list[float]:
         self.handed = [item.retrieval_score for item in items]
+        self.query_vector = query.vector
         return [0.5] * len(items)
 
 
@@ -85,5 +88,8 @@ def test_the_evaluation_scorer_hands_the_ranker_cosines_only_with_an_embedder() 
     ranker = Recording()
     ranker_scorer(ranker, EntityKind.JOB, vectors, embedder)(JudgeQuery(text="pastry chef"), items)
     assert ranker.handed[0] == pytest.approx(1.0, abs=1e-5) and ranker.handed[1] < ranker.handed[0]
+    assert ranker.query_vector == pytest.approx(list(vectors["a"]), abs=1e-6)
+    ranker_scorer(ranker, EntityKind.JOB, vectors, embedder, fused=False)(JudgeQuery(text="pastry chef"), items)
+    assert ranker.handed == [None, None] and ranker.query_vector is not None  # alone: no cosine, still the vector
     ranker_scorer(ranker, EntityKind.JOB, vectors)(JudgeQuery(text="pastry chef"), items)
-    assert ranker.handed == [None, None]
+    assert ranker.handed == [None, None] and ranker.query_vector is None

@@ -35,8 +35,10 @@ def mix() -> MixLmRanker:
     return ranker
 
 
-def _query() -> RankQuery:
-    return RankQuery(kind=EntityKind.JOB, text="senior python backend in berlin", hints=["remote: remote"])
+def _query(seed: int = 99) -> RankQuery:
+    """A query as the Ranking stage hands it over: text, hints and retrieval's query vector."""
+    return RankQuery(kind=EntityKind.JOB, text="senior python backend in berlin", hints=["remote: remote"],
+                     vector=_vectors(1, seed)[0].tolist())
 
 
 def _vectors(n: int, seed: int = 0) -> np.ndarray:
@@ -81,6 +83,43 @@ def test_mixlm_protocol_order_and_errors(mix: MixLmRanker) -> None:
     assert mix.score(_query(), []) == []
     with pytest.raises(ModelLoadError, match="without one"):
         mix.score(_query(), [RankItem(id="no-vector")])
+
+
+def test_the_query_product_adapter_reads_the_query_vector_and_needs_one(mix: MixLmRanker) -> None:
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(5, seed=11))]
+    assert mix.adapter.query_product
+    assert not np.allclose(mix.score(_query(1), items), mix.score(_query(2), items), atol=1e-6)
+    with pytest.raises(ValueError, match="query's retrieval vector"):
+        mix.score(RankQuery(kind=EntityKind.JOB, text="python"), items)
+
+
+def test_an_item_vector_adapter_ignores_the_query_vector() -> None:
+    ranker = MixLmRanker.fresh(_tiny(1), seed=3, query_product=False)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(4, seed=12))]
+    without = _query().model_copy(update={"vector": None})
+    assert ranker.score(_query(1), items) == ranker.score(_query(2), items) == ranker.score(without, items)
+
+
+def test_only_the_query_product_adapter_learns_a_target_set_by_the_query_vector(tmp_path: Path) -> None:
+    """Two queries with the same text and items, opposite targets (the sign of q . v): without the
+    query vector the adapter sees identical inputs for both and cannot fit them."""
+    vectors = _vectors(12, seed=7)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
+    q = _vectors(1, seed=8)[0]
+    groups = [(_query().model_copy(update={"vector": (sign * q).tolist()}), items,
+               np.where(sign * vectors @ q > 0, 2.0, -2.0), (sign * vectors @ q > 0).astype(float)) for sign in (1, -1)]
+
+    def error(query_product: bool) -> tuple[float, MixLmRanker]:
+        ranker = MixLmRanker.fresh(_tiny(1), seed=2, query_product=query_product)
+        train_mixlm(ranker, groups, epochs=40, lr=1e-2)
+        return float(np.mean([np.abs(ranker.log_odds(g[0], items)[:, 0] - g[2]).mean() for g in groups])), ranker
+
+    (product_error, product), (item_error, _) = error(True), error(False)
+    assert product_error < 0.5 * item_error and item_error > 1.5  # item-only stays near the mean of ±2
+    product.save(tmp_path)
+    loaded = MixLmRanker.load(tmp_path, product.base)
+    assert loaded.adapter.query_product
+    assert np.allclose(loaded.score(groups[1][0], items), product.score(groups[1][0], items), atol=1e-6)
 
 
 def test_mixlm_training_fits_teacher_and_round_trips(tmp_path: Path) -> None:

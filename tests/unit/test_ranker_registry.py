@@ -20,7 +20,7 @@ from semstream.models.ranker.registry import (
 from semstream.models.training.teachers import init_scorer, set_tasks
 from semstream.schemas import EntityKind
 
-QUERY = RankQuery(kind=EntityKind.JOB, text="python backend engineer")
+QUERY = RankQuery(kind=EntityKind.JOB, text="python backend engineer", vector=[1.0] + [0.0] * 383)
 ITEMS = [RankItem(id=str(i), payload={"title": t, "description": d}) for i, (t, d) in
          enumerate([("Backend Engineer", "Python services"), ("Baker", "Bread at dawn"), ("SRE", "On call")])]
 

@@ -101,7 +101,7 @@ def test_fresh_clone_pipeline_builds_a_loadable_default_ranker(tmp_path: Path) -
     assert "click_auroc" in report and "mixlm" in report
     mixlm = load_ranker("default", settings, mode="mixlm")
     vector = [1.0 / 384**0.5] * 384
-    mixed = mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer"),
+    mixed = mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector),
                         [RankItem(id="a", vector=vector), RankItem(id="b", vector=[-v for v in vector])])
     assert mixlm.variant == "mixlm" and len(mixed) == 2 and all(0.0 <= s <= 1.0 for s in mixed)
     teacher = load_ranker("relevance-teacher", settings)
