@@ -234,17 +234,22 @@ def train_mixlm(
     align_epochs: int = 0,
     body_lr: float | None = None,
     autocast: torch.dtype | None = None,
+    progress: bool = False,
 ) -> list[float]:
     """Fit the adapter: ``align_epochs`` of MSE to the teacher's log-odds, then ``epochs`` of MSE +
     ``task_weight`` x BCE to the grade label; with ``body_lr`` the task epochs also tune a private copy
-    of the body and head. ``autocast`` runs the forward passes in that dtype (weights stay float32).
+    of the body and head. ``autocast`` runs the forward passes in that dtype (weights stay float32);
+    ``progress`` shows a bar over every epoch's queries with the last epoch's loss.
 
     ``groups`` = (query, items, teacher log-odds (N,) or (N, n_tasks), grade target in [0, 1] (N,)).
     Returns the mean loss per epoch.
     """
+    from tqdm.auto import tqdm
+
     rng, history = random.Random(seed), []
     prepared = [(q, ranker.features(q, items), torch.tensor(t, dtype=torch.float32), torch.tensor(g, dtype=torch.float32))
                 for q, items, t, g in groups]
+    bar = tqdm(total=(align_epochs + epochs) * len(prepared), desc="MixLM adapter", unit="query", disable=not progress)
     for phase_epochs, weight, tune in ((align_epochs, 0.0, False), (epochs, task_weight, body_lr is not None)):
         if phase_epochs == 0:
             continue
@@ -252,7 +257,9 @@ def train_mixlm(
         ranker.adapter.train()
         for _ in range(phase_epochs):
             rng.shuffle(prepared)
-            history.append(float(np.mean([_step(ranker, optimiser, group, weight, autocast) for group in prepared])))
+            history.append(float(np.mean([_step(ranker, optimiser, group, weight, autocast, bar) for group in prepared])))
+            bar.set_postfix(loss=f"{history[-1]:.4f}")
+    bar.close()
     ranker.adapter.eval()
     ranker.scorer.eval()
     for p in ranker.scorer.parameters():
@@ -273,7 +280,7 @@ def _optimiser(ranker: MixLmRanker, lr: float, body_lr: float | None) -> torch.o
 
 
 def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, task_weight: float,
-          autocast: torch.dtype | None = None) -> float:
+          autocast: torch.dtype | None = None, bar: Any = None) -> float:
     query, features, teacher, target = group
     with torch.autocast(ranker.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
         with torch.no_grad():
@@ -287,6 +294,8 @@ def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, t
     optimiser.zero_grad()
     loss.backward()
     optimiser.step()
+    if bar is not None:
+        bar.update()
     return float(loss.detach())
 
 

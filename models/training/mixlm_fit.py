@@ -49,7 +49,7 @@ def raw_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.ndarra
 
 
 def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Example], test: Sequence[Example],
-              profile: TrainProfile, embedder: Embedder) -> tuple[MixLmRanker, dict[str, Any]]:
+              profile: TrainProfile, embedder: Embedder, progress: bool = False) -> tuple[MixLmRanker, dict[str, Any]]:
     """Adapter (and, when the profile says so, body) fitted on ``train``, calibrated and given its retrieval
     weight on ``calib`` (which already carries vectors and retrieval scores, see ``with_retrieval``), reported
     on ``test`` (served score, and alone) next to the text student."""
@@ -58,7 +58,7 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
                             query_product=profile.mixlm_query_product)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
                           align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed,
-                          autocast=autocast_dtype(profile.train_autocast))
+                          autocast=autocast_dtype(profile.train_autocast), progress=progress)
     positions = [ex.position for ex in calib]
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})

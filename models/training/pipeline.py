@@ -126,7 +126,7 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     if profile.mixlm_epochs:
         log("[student] fitting the MixLM adapter (items as their retrieval vectors)")
         mix, evaluation["mixlm"] = fit_mixlm(ranker, train, calib_scored,
-                                             _examples(ws, profile, "test"), profile, embedder)
+                                             _examples(ws, profile, "test"), profile, embedder, progress)
         extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))
     directory = new_version_dir(name, settings)
     config = RankerConfig(

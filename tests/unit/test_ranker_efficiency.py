@@ -150,6 +150,15 @@ def test_mixlm_training_in_bf16_autocast_fits_the_teacher_and_keeps_float32_weig
     assert all(p.dtype == torch.float32 for p in ranker.adapter.parameters())
 
 
+def test_mixlm_training_shows_progress_over_every_epoch(capsys) -> None:
+    ranker = MixLmRanker.fresh(_tiny(1), seed=2)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(4, seed=7))]
+    groups = [(_query(s), items, np.zeros(4), np.zeros(4)) for s in (1, 2, 3)]
+    history = train_mixlm(ranker, groups, epochs=2, align_epochs=1, progress=True)
+    err = capsys.readouterr().err
+    assert len(history) == 3 and "MixLM adapter" in err and "9/9" in err and f"loss={history[-1]:.4f}" in err
+
+
 def test_mixlm_served_score_fuses_the_retrieval_score_and_keeps_its_weight(tmp_path: Path) -> None:
     ranker = MixLmRanker.fresh(_tiny(1), seed=2)
     vectors = _vectors(2, seed=3)
