@@ -114,7 +114,7 @@ class MixLmRanker(FusedRanker):
         """What the adapter reads for ``items`` under ``query``: vectors only, never item text."""
         missing = [item.id for item in items if item.vector is None]
         if missing:
-            raise ModelLoadError(f"MixLM needs retrieval vectors; items without one: {missing[:5]}")
+            raise ValueError(f"MixLM needs retrieval vectors; items without one: {missing[:5]}")
         vectors = torch.tensor(np.asarray([item.vector for item in items], dtype=np.float32), device=self.device)
         query_vector = None if query.vector is None else torch.tensor(query.vector, dtype=torch.float32, device=self.device)
         return self.adapter.features(vectors, query_vector)

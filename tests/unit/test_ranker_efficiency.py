@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from semstream.models.embedder import bundled_minilm_path
-from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
 from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
@@ -81,7 +80,7 @@ def test_mixlm_protocol_order_and_errors(mix: MixLmRanker) -> None:
     forward, backward = mix.score(_query(), items), mix.score(_query(), items[::-1])
     assert np.allclose(forward, backward[::-1], atol=1e-6)
     assert mix.score(_query(), []) == []
-    with pytest.raises(ModelLoadError, match="without one"):
+    with pytest.raises(ValueError, match="without one"):
         mix.score(_query(), [RankItem(id="no-vector")])
 
 
