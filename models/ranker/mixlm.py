@@ -5,9 +5,10 @@ space as ``k`` soft tokens, followed by one learned special token (optionally th
 
     [instruction][query] | [soft x k][special]([suffix])  -> P(yes) at the last position
 
-With ``query_product`` (the default for new adapters) the projection reads ``[v, q * v]``: the item
-vector and its element-wise product with the query's retrieval vector (``RankQuery.vector``), so
-each soft token carries how the item matches this query, not only what the item is.
+With ``query_product`` (the default for new adapters) the projection reads ``[v, sqrt(D) q * v]``:
+the item vector and its element-wise product with the query's retrieval vector (``RankQuery.vector``),
+scaled so that its entries are as large as the unit vector's, so each soft token carries how the
+item matches this query, not only what the item is.
 
 The special token takes the place of the text ranker's answer suffix by default, so an item is
 ``k + 1`` positions. The ``[instruction][query]`` prefix runs once per query; all items are the
@@ -58,12 +59,13 @@ class VectorAdapter(nn.Module):
         self.special = nn.Parameter(torch.zeros(hidden))
 
     def features(self, vectors: torch.Tensor, query_vector: torch.Tensor | None) -> torch.Tensor:
-        """(N, D) item vectors -> (N, D) or, with ``query_product``, (N, 2D) ``[v, q * v]``."""
+        """(N, D) item vectors -> (N, D) or, with ``query_product``, (N, 2D) ``[v, sqrt(D) q * v]``
+        (entries of a unit vector are ~1/sqrt(D), of the plain product ~1/D)."""
         if not self.query_product:
             return vectors
         if query_vector is None:
             raise ValueError("this MixLM adapter reads the query's retrieval vector; the RankQuery has none")
-        return torch.cat([vectors, vectors * query_vector.unsqueeze(0)], dim=1)
+        return torch.cat([vectors, vectors * query_vector.unsqueeze(0) * self.dim_in**0.5], dim=1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(N, width) -> (N, k + 1, H): soft tokens then the special token."""

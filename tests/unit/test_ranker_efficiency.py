@@ -92,6 +92,17 @@ def test_the_query_product_adapter_reads_the_query_vector_and_needs_one(mix: Mix
         mix.score(RankQuery(kind=EntityKind.JOB, text="python"), items)
 
 
+def test_the_query_product_features_are_the_item_vector_and_its_scaled_product_with_the_query() -> None:
+    from semstream.models.ranker.mixlm import VectorAdapter
+
+    items, query = torch.tensor(_vectors(3, seed=4)), torch.tensor(_vectors(1, seed=5)[0])
+    features = VectorAdapter(384, 8, query_product=True).features(items, query)
+    assert features.shape == (3, 768) and torch.equal(features[:, :384], items)
+    assert torch.allclose(features[:, 384:].sum(dim=1) / 384**0.5, items @ query, atol=1e-6)  # sums to the cosine
+    assert torch.allclose(features[:, 384:].std(), items.std(), rtol=0.5)  # on the item vector's scale
+    assert torch.equal(VectorAdapter(384, 8).features(items, query), items)
+
+
 def test_an_item_vector_adapter_ignores_the_query_vector() -> None:
     ranker = MixLmRanker.fresh(_tiny(1), seed=3, query_product=False)
     items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(4, seed=12))]
