@@ -59,6 +59,15 @@ def test_the_weight_is_chosen_where_the_cosine_fixes_a_flat_ranker() -> None:
     assert mean_ndcg(examples, np.array([0.0, 0.0, 3.0, 4.0])) == pytest.approx(1.0)
 
 
+def test_fusion_that_gains_less_than_min_gain_over_the_ranker_alone_is_off() -> None:
+    examples = with_retrieval(_examples(), HashEmbedder(64))
+    _, _, table = fit_retrieval_weight(FlatRanker(), examples, grid=(2.0,))
+    gain = table["calib_ndcg@10"]["2.0"] - table["calib_ndcg@10"]["0.0"]
+    assert gain > 0 and fit_retrieval_weight(FlatRanker(), examples, grid=(2.0,), min_gain=gain - 1e-6)[0] == 2.0
+    weight, _, table = fit_retrieval_weight(FlatRanker(), examples, grid=(2.0,), min_gain=gain + 1e-6)
+    assert weight == 0.0 and table["weight"] == 0.0
+
+
 def test_fuse_items_needs_a_weight_and_every_items_retrieval_score() -> None:
     scored = [RankItem(id="a", retrieval_score=0.9), RankItem(id="b", retrieval_score=0.1)]
     assert fuse_items([0.5, 0.5], scored, 0.0) == [0.5, 0.5]
