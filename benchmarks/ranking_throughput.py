@@ -20,7 +20,7 @@ queries; ratios and ``ndcg@10_shared`` are taken on those shared queries (identi
 variant); ``ndcg@10`` of a fast variant covers all ``--queries``. MixLM's adapter is trained on the other
 queries (disjoint from the evaluation queries).
 
-    python benchmarks/ranking_throughput.py --data-dir /tmp/up1 --json benchmarks/out/ranking_throughput.json
+    python benchmarks/ranking_throughput.py --json benchmarks/out/ranking_throughput.json  # the trained ranker in .semstream
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def summarise_run(seconds: list[float], n: int) -> dict[str, float]:
 
 # --- models ------------------------------------------------------------------------------------
 def load_text_ranker(data_dir: str | None, batch_size: int) -> tuple[Any, Path]:
-    """The trained default ranker under ``data_dir`` (else the untrained MiniLM backbone) and its weights folder."""
+    """The trained default ranker under ``data_dir`` (None: the untrained MiniLM backbone) and its weights folder."""
     from semstream.config import Settings
     from semstream.models.embedder import bundled_minilm_path
     from semstream.models.ranker.artifacts import MODEL_DIR, load_artifact
@@ -193,6 +193,9 @@ def load_text_ranker(data_dir: str | None, batch_size: int) -> tuple[Any, Path]:
     from semstream.models.ranker.slm import SlmRanker
 
     directory = latest_version_dir("default", Settings(data_dir=data_dir)) if data_dir else None
+    if data_dir and directory is None:
+        raise SystemExit(f"no trained default ranker under {data_dir}: run `semstream train all` there, "
+                         "or pass --untrained to measure the bare backbone")
     if directory is None:
         path = bundled_minilm_path()
         return SlmRanker.from_pretrained(path, max_tokens=128, batch_size=batch_size), path
@@ -288,7 +291,9 @@ def plot(result: dict, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=None, help="Where the trained default ranker lives (models/default/...).")
+    parser.add_argument("--data-dir", default=None, help="Where the trained default ranker lives (models/default/...); "
+                        "default: the configured data dir (SEMSTREAM_DATA_DIR, else .semstream).")
+    parser.add_argument("--untrained", action="store_true", help="Measure the untrained MiniLM backbone instead.")
     parser.add_argument("--pairs", default=None, help="Judged pairs JSONL; default the newest under .semstream/cache/eval.")
     parser.add_argument("--cache-dir", default=".semstream/cache/eval")
     parser.add_argument("--n", type=int, default=250)
@@ -314,6 +319,12 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="Comma-separated variants to leave out.")
     parser.add_argument("--json", dest="json_out", default=None)
     args = parser.parse_args()
+    if args.untrained:
+        args.data_dir = None
+    elif args.data_dir is None:
+        from semstream.config import Settings
+
+        args.data_dir = str(Settings().data_dir)
     run(args)
 
 
