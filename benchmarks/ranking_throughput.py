@@ -246,7 +246,8 @@ def recovered_copy(args: argparse.Namespace, teacher: Any, kind: Any, groups: di
 
 def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vectors: Vectors, args: argparse.Namespace) -> tuple[Any, dict]:
     """A MixLM adapter fitted to the text ranker's log-odds (and the judge grades) on ``texts``."""
-    from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
+    from semstream.models.ranker.mixlm import MixLmRanker
+    from semstream.models.ranker.mixlm_train import train_mixlm
 
     mix = MixLmRanker.fresh(ranker, dim_in=vectors.dim, k=args.soft_tokens, mlp=args.mlp_adapter,
                             query_product=not args.item_vector_only)

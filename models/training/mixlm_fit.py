@@ -14,7 +14,8 @@ import numpy as np
 from semstream.config import Settings
 from semstream.models.embedder import Embedder
 from semstream.models.ranker.calibration import CalibratorSet, PositionCalibrator
-from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
+from semstream.models.ranker.mixlm import MixLmRanker
+from semstream.models.ranker.mixlm_train import train_mixlm
 from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training.evaluate import relevance_report
 from semstream.models.training.examples import Example, by_group

@@ -11,7 +11,8 @@ import torch
 
 from semstream.models.embedder import bundled_minilm_path
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
-from semstream.models.ranker.mixlm import MixLmRanker, train_mixlm
+from semstream.models.ranker.mixlm import MixLmRanker
+from semstream.models.ranker.mixlm_train import train_mixlm
 from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
 from semstream.models.ranker.pruning import neuron_scores, prune_scorer
 from semstream.models.ranker.slm import SlmRanker
