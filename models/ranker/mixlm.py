@@ -62,8 +62,6 @@ class VectorAdapter(nn.Module):
         (entries of a unit vector are ~1/sqrt(D), of the plain product ~1/D)."""
         if not self.query_product:
             return vectors
-        if query_vector is None:
-            raise ValueError("this MixLM adapter reads the query's retrieval vector; the RankQuery has none")
         return torch.cat([vectors, vectors * query_vector.unsqueeze(0) * self.dim_in**0.5], dim=1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -116,6 +114,8 @@ class MixLmRanker(FusedRanker):
         missing = [item.id for item in items if item.vector is None]
         if missing:
             raise ValueError(f"MixLM needs retrieval vectors; items without one: {missing[:5]}")
+        if self.adapter.query_product and query.vector is None:
+            raise ValueError("this MixLM adapter reads the query's retrieval vector; the RankQuery has none")
         vectors = torch.tensor(np.asarray([item.vector for item in items], dtype=np.float32), device=self.device)
         query_vector = None if query.vector is None else torch.tensor(query.vector, dtype=torch.float32, device=self.device)
         return self.adapter.features(vectors, query_vector)
