@@ -1,4 +1,4 @@
-"""Score cache keyed by (kind, searcher, normalised query), with per-item versions.
+"""Score cache keyed by (kind, searcher, normalised query, query vector), with per-item versions.
 
 Two guards keep it from serving a stale score:
 
@@ -10,12 +10,15 @@ Two guards keep it from serving a stale score:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from semstream.schemas import EntityKind
 
@@ -27,8 +30,18 @@ def normalise_query(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-def cache_key(kind: EntityKind, searcher: str, query: str) -> CacheKey:
-    return (EntityKind(kind).value, searcher, normalise_query(query))
+def vector_digest(vector: bytes | None) -> str:
+    """A short digest of a float32 query vector rounded to 3 decimals (batching noise keeps the key)."""
+    if not vector:
+        return ""
+    rounded = np.round(np.frombuffer(vector, dtype=np.float32), 3) + np.float32(0.0)  # -0.0 -> 0.0
+    return hashlib.blake2b(rounded.astype(np.float32).tobytes(), digest_size=8).hexdigest()
+
+
+def cache_key(kind: EntityKind, searcher: str, query: str, vector: bytes | None = None) -> CacheKey:
+    """The query vector is part of the key: rankers that read it (MixLM, fused scores) score by it."""
+    digest = vector_digest(vector)
+    return (EntityKind(kind).value, searcher, normalise_query(query) + (f" #{digest}" if digest else ""))
 
 
 @dataclass

@@ -75,7 +75,7 @@ class RankingService:
     def _rank(self, req: RankRequest, arrived: float) -> Ranked:
         n = min(self.depth.current(), len(req.candidates))
         top = req.candidates[:n]
-        key = cache_key(req.kind, searcher_key(req.searcher), " ".join([req.text, *sorted(req.hints)]))
+        key = cache_key(req.kind, searcher_key(req.searcher), " ".join([req.text, *sorted(req.hints)]), req.query_vector)
         cached = self.cache.lookup(key, [(c.id, c.version) for c in top])
         todo = [c for c in top if c.id not in cached]
         if top:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from semstream.deployments.cache import ScoreCache, cache_key
 from semstream.schemas import EntityKind
 
@@ -44,6 +46,16 @@ def test_key_ignores_case_spacing_and_punctuation_but_not_searcher() -> None:
     assert cache_key(JOB, "", "Python  Dev!") == cache_key(JOB, "", "python dev")
     assert cache_key(JOB, "u1", "python") != cache_key(JOB, "u2", "python")
     assert cache_key(JOB, "", "python") != cache_key(EntityKind.PROFILE, "", "python")
+
+
+def test_key_follows_the_query_vector_but_not_its_float_noise() -> None:
+    v = np.linspace(-1, 1, 8, dtype=np.float32)
+    noisy = v + np.float32(1e-5)
+    other = v[::-1].copy()
+    assert cache_key(JOB, "", "python", v.tobytes()) == cache_key(JOB, "", "python", noisy.tobytes())
+    assert cache_key(JOB, "", "python", v.tobytes()) != cache_key(JOB, "", "python", other.tobytes())
+    assert cache_key(JOB, "", "python", v.tobytes()) != cache_key(JOB, "", "python")
+    assert cache_key(JOB, "", "python", None) == cache_key(JOB, "", "python", b"")
 
 
 def test_lru_evicts_the_least_recent_entry_and_its_reverse_index() -> None:
