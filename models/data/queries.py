@@ -11,6 +11,7 @@ terse job-search queries of the seek backstories set (text only; 50 distinct non
 from __future__ import annotations
 
 import csv
+import hashlib
 import random
 import re
 from collections import Counter, defaultdict
@@ -189,6 +190,20 @@ JOB_TEMPLATES: tuple[Template, ...] = (_t_role, _t_seniority, _t_remote, _t_in_p
 PEOPLE_TEMPLATES: tuple[Template, ...] = (_t_role, _t_seniority, _p_in_place, _p_skill_years, _p_knows, _t_company)
 
 
+HELD_OUT_SHARE = 0.25  # of query texts, reserved for evaluation
+
+
+def held_out(text: str) -> bool:
+    """Whether a query text is on the evaluation side of the fixed train/eval split of query texts
+    (by a hash of the lower-cased text): evaluation sets draw only such queries, training never."""
+    digest = hashlib.blake2b(" ".join(text.lower().split()).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") / 2**64 < HELD_OUT_SHARE
+
+
+def for_training(text: str) -> bool:
+    return not held_out(text)
+
+
 def generate_queries(
     kind: EntityKind,
     corpus_payloads: Sequence[dict[str, Any]],
@@ -196,8 +211,10 @@ def generate_queries(
     seed: int,
     esco: EscoIndex | None = None,
     synonym_rate: float = 0.15,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[JudgeQuery]:
-    """``n`` distinct template queries over the corpus (fewer if the corpus is too small)."""
+    """``n`` distinct template queries over the corpus (fewer if the corpus is too small); with ``keep``,
+    only texts it accepts (``held_out`` for an evaluation set, ``for_training`` for training)."""
     pools = build_pools(kind, corpus_payloads)
     if not pools.roles:
         raise ModelError(f"no usable titles in {len(corpus_payloads)} {kind.value} payloads to build queries from")
@@ -206,7 +223,7 @@ def generate_queries(
     weights = [1.0 / (i + 1) ** 0.5 for i in range(len(pools.roles))]  # favour common roles, keep the tail
     seen: set[str] = set()
     out: list[JudgeQuery] = []
-    for _ in range(n * 20):
+    for _ in range(n * (20 if keep is None else 80)):
         if len(out) >= n:
             break
         role = rng.choices(pools.roles, weights)[0]
@@ -216,6 +233,8 @@ def generate_queries(
         text, intent = made
         if esco is not None and intent.get("role") and rng.random() < synonym_rate:
             text, intent = _swap_synonym(rng, esco, text, intent)
+        if text in seen or (keep is not None and not keep(text)):
+            continue
         seen.add(text)
         out.append(JudgeQuery(text=text, **{k: v for k, v in intent.items() if v}))
     return out

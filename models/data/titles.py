@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from semstream.schemas import EntityKind
 from semstream.shared_data import JOBBERT_VAL
 
 ITEM_PREFIX = "esco-label:"
+Keep = Callable[[str], bool] | None  # which query texts to draw (see queries.held_out)
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,13 @@ class LabelSet:
         return cls(labels, [seen[label] for label in labels], vectors)
 
 
-def esco_queries(esco: EscoIndex, n: int, rng: random.Random) -> list[TitleQuery]:
+def esco_queries(esco: EscoIndex, n: int, rng: random.Random, keep: Keep = None) -> list[TitleQuery]:
     """Alternative labels as queries (an occupation's other labels are its relevant items)."""
-    pool = [TitleQuery(alt, occ) for occ in esco.occupations for alt in occ.alt_labels]
+    pool = [TitleQuery(alt, occ) for occ in esco.occupations for alt in occ.alt_labels if keep is None or keep(alt)]
     return rng.sample(pool, min(n, len(pool)))
 
 
-def vacancy_queries(esco: EscoIndex, shared_dir: Path, n: int, rng: random.Random) -> list[TitleQuery]:
+def vacancy_queries(esco: EscoIndex, shared_dir: Path, n: int, rng: random.Random, keep: Keep = None) -> list[TitleQuery]:
     """Real vacancy titles with their annotated ESCO occupation; [] when the file is absent."""
     path = shared_dir / JOBBERT_VAL
     if not path.is_file():
@@ -69,7 +70,7 @@ def vacancy_queries(esco: EscoIndex, shared_dir: Path, n: int, rng: random.Rando
     by_label = {occ.preferred.lower(): occ for occ in esco.occupations}
     with path.open(encoding="utf-8", newline="") as f:
         rows = [(r["text"].strip(), by_label.get(r["label"].strip().lower())) for r in csv.DictReader(f)]
-    pool = [TitleQuery(text, occ) for text, occ in rows if text and occ is not None]
+    pool = [TitleQuery(text, occ) for text, occ in rows if text and occ is not None and (keep is None or keep(text))]
     return rng.sample(pool, min(n, len(pool)))
 
 
@@ -99,11 +100,13 @@ def candidates(query: TitleQuery, labels: LabelSet, query_vector: np.ndarray, pe
 
 
 def build_title_pairs(esco: EscoIndex, embedder: Embedder, shared_dir: Path, n_queries: int, per_query: int,
-                      seed: int, random_share: float = 0.2, cache_dir: Path | None = None) -> list[JudgedPair]:
-    """About ``n_queries`` title queries (half ESCO, half real vacancy titles when present), graded."""
+                      seed: int, random_share: float = 0.2, cache_dir: Path | None = None,
+                      keep: Keep = None) -> list[JudgedPair]:
+    """About ``n_queries`` title queries (half ESCO, half real vacancy titles when present), graded;
+    with ``keep``, only query texts it accepts."""
     rng = random.Random(seed)
-    queries = vacancy_queries(esco, shared_dir, n_queries // 2, rng)
-    queries += esco_queries(esco, n_queries - len(queries), rng)
+    queries = vacancy_queries(esco, shared_dir, n_queries // 2, rng, keep)
+    queries += esco_queries(esco, n_queries - len(queries), rng, keep)
     labels = LabelSet.build(esco, embedder, cache_dir)
     vectors = np.asarray(embedder.embed([q.text for q in queries]), dtype=np.float32)
     return [pair for q, v in zip(queries, vectors) for pair in _pairs(q, v, labels, per_query, random_share, rng)]

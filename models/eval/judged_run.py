@@ -2,8 +2,9 @@
 
 1. Load the corpus (HN + Indeed postings, or synthetic profiles) and embed it (cached).
 2. Index it in a ``MemoryStore`` (exact search).
-3. Generate template queries; for each, take the dense top candidates plus a share of random
-   items, and grade every pair with the policy judge (or an LLM judge). Pairs are cached as JSONL.
+3. Generate template queries (held-out texts only: training never draws them); for each, take the
+   dense top candidates plus a share of random items, and grade every pair with the policy judge
+   (or an LLM judge). Pairs are cached as JSONL.
 4. Score the pairs with dense cosine, BM25, a seeded random order and any named rankers, and
    report NDCG@10 / Poor-Match-Rate@10 / AUROC per scorer.
 """
@@ -27,7 +28,7 @@ from semstream.models.data.judged import (
     save_pairs,
     with_random_items,
 )
-from semstream.models.data.queries import generate_queries
+from semstream.models.data.queries import generate_queries, held_out
 from semstream.models.embedder import Embedder
 from semstream.models.eval.bm25 import Bm25
 from semstream.models.eval.cache import embed_cached, embedder_label, machine_info
@@ -101,7 +102,7 @@ def judged_pairs(config: JudgedRunConfig, embedder: Embedder, items: list[Item],
     if path.is_file() and not config.rebuild:
         return load_pairs(path), {"pairs_file": str(path), "pairs_cached": True, "judge": judge_name}
     store = index_corpus(config.kind, items, vectors)
-    queries = generate_queries(config.kind, [p for _, p in items], config.n_queries, config.seed, esco)
+    queries = generate_queries(config.kind, [p for _, p in items], config.n_queries, config.seed, esco, keep=held_out)
     candidates = with_random_items(dense_candidates(store, embedder, config.kind), items,
                                    config.random_fraction, config.seed)
     pairs = build_judged_pairs(config.kind, queries, candidates, judge, config.per_query)
@@ -147,5 +148,5 @@ def _default_pairs_path(config: JudgedRunConfig, judge_name: str, embedder: str,
     """Named by the run's settings; the hash covers the embedder (it picks candidates) and the corpus ids."""
     ids = hashlib.sha256("\n".join([embedder, *(i for i, _ in items)]).encode()).hexdigest()[:10]
     name = (f"judged-{config.kind.value}-q{config.n_queries}-k{config.per_query}-r{config.random_fraction:g}"
-            f"-s{config.seed}-{judge_name.replace(':', '_')}-{ids}.jsonl")
+            f"-s{config.seed}-heldout-{judge_name.replace(':', '_')}-{ids}.jsonl")
     return Path(config.cache_dir or ".") / name

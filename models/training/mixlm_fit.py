@@ -50,11 +50,13 @@ def raw_relevance(ranker: MixLmRanker, examples: Sequence[Example]) -> np.ndarra
 
 
 def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Example], test: Sequence[Example],
-              profile: TrainProfile, embedder: Embedder, progress: bool = False) -> tuple[MixLmRanker, dict[str, Any]]:
-    """Adapter (and, when the profile says so, body) fitted on ``train``, calibrated and given its retrieval
-    weight on ``calib`` (which already carries vectors and retrieval scores, see ``with_retrieval``), reported
-    on ``test`` (served score, and alone) next to the text student."""
-    train, test = with_retrieval(train, embedder), with_retrieval(test, embedder)
+              profile: TrainProfile, embedder: Embedder, progress: bool = False,
+              extra: Sequence[Example] = ()) -> tuple[MixLmRanker, dict[str, Any]]:
+    """Adapter (and, when the profile says so, body) fitted on ``train`` and ``extra`` (more training
+    queries), calibrated and given its retrieval weight on ``calib`` (which already carries vectors and
+    retrieval scores, see ``with_retrieval``), reported on ``test`` (served score, and alone)."""
+    extra_pairs = len(extra)
+    train, test = with_retrieval([*train, *extra], embedder), with_retrieval(test, embedder)
     mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed,
                             query_product=profile.mixlm_query_product)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
@@ -65,7 +67,8 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
     mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "query_product": profile.mixlm_query_product,
-              "tuned_body": profile.mixlm_body_lr is not None, "loss": [round(x, 4) for x in history], "train_pairs": len(train), "retrieval_fusion": fusion,
+              "tuned_body": profile.mixlm_body_lr is not None, "loss": [round(x, 4) for x in history], "train_pairs": len(train),
+              "extra_pairs": extra_pairs, "retrieval_fusion": fusion,
               "test": relevance_report(test, served_scores(mix, test)),
               "test_alone": relevance_report(test, served_scores(mix, test, fused=False))}
     return mix, report

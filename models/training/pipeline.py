@@ -15,6 +15,7 @@ import numpy as np
 
 from semstream.config import Settings
 from semstream.models.embedder import bundled_minilm_path
+from semstream.models.data.judged import load_pairs, save_pairs
 from semstream.models.ranker.artifacts import RankerConfig, load_scorer, write_artifact
 from semstream.models.ranker.mixlm import MIXLM_DIR
 from semstream.models.ranker.slm import SlmRanker
@@ -73,6 +74,18 @@ def _examples(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]
                               _qu_hints(ws.shared_data_dir))
 
 
+def _mixlm_extra(settings: Settings, ws: Workspace, profile: TrainProfile) -> list[Example]:
+    """The MixLM stage's extra training queries (built once, kept beside the judged pairs), none of
+    them a query of the judged splits."""
+    path = ws.data / "pairs_mixlm.jsonl"
+    if not profile.mixlm_extra_queries:
+        return []
+    if not path.exists():
+        judged = {p.query.text for split in sources.SPLITS for p in sources.load_split(ws.data, split)}
+        save_pairs(sources.mixlm_pairs(settings, profile, judged), path)
+    return relevance_examples(load_pairs(path), profile.hint_rate, profile.seed, _qu_hints(ws.shared_data_dir))
+
+
 def _engagement(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]:
     events = sources.load_events(ws.data / f"events_{split}.jsonl")
     return engagement_examples(events, sources.load_split(ws.data, split), profile.hint_rate, profile.seed,
@@ -124,9 +137,10 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
     extras = []
     if profile.mixlm_epochs:
-        log("[student] fitting the MixLM adapter (items as their retrieval vectors)")
-        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, calib_scored,
-                                             _examples(ws, profile, "test"), profile, embedder, progress)
+        extra = _mixlm_extra(settings, ws, profile)
+        log(f"[student] fitting the MixLM adapter (items as their retrieval vectors; {len(extra)} extra pairs)")
+        mix, evaluation["mixlm"] = fit_mixlm(ranker, train, calib_scored, _examples(ws, profile, "test"), profile,
+                                             embedder, progress, extra)
         extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))
     directory = new_version_dir(name, settings)
     config = RankerConfig(

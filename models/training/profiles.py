@@ -40,6 +40,10 @@ class TrainProfile(BaseModel):
     mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")
     mixlm_epochs: int = Field(4, ge=0, description="MixLM epochs with the task loss too; 0 = no MixLM adapter.")
     mixlm_lr: float = 3e-3
+    mixlm_extra_queries: int = Field(0, ge=0, description="Extra generated queries per kind the MixLM stage also "
+                                                          "trains on (labelled by the text student and the judge).")
+    mixlm_candidates: int = Field(30, ge=2, description="Judged candidates per extra MixLM query.")
+    mixlm_corpus_per_source: int = Field(600, ge=1, description="Items per source the extra MixLM queries draw from.")
     mixlm_body_lr: float | None = Field(3e-5, description="Also tune a copy of the body at this rate; None = frozen.")
     checkpoint_every: int = 25
     eval_fraction: float = 0.2
@@ -57,11 +61,13 @@ PROFILES: dict[str, TrainProfile] = {
         name="full", queries_per_kind=80, candidates_per_query=14, title_queries=700, corpus_per_source=600, engagement_sessions=3000,
         max_chars=1000, max_tokens=160, teacher_epochs=2, engagement_epochs=1, student_epochs=2, student_layers=4,
         items_per_query=14, lr=1e-4, head_lr=3e-3, checkpoint_every=50,
+        mixlm_extra_queries=400, mixlm_corpus_per_source=4000,
     ),
     "tiny": TrainProfile(
         name="tiny", queries_per_kind=12, candidates_per_query=8, corpus_per_source=40, engagement_sessions=150,
         max_chars=300, max_tokens=64, teacher_layers=2, student_layers=1, lr=2e-4, head_lr=5e-3,
         checkpoint_every=10, mixlm_align_epochs=1, mixlm_epochs=1,
+        mixlm_extra_queries=4, mixlm_candidates=6, mixlm_corpus_per_source=40,
     ),
 }
 

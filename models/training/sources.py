@@ -18,7 +18,7 @@ from semstream.models.data.judged import (
     CandidatesFn, JudgedPair, build_judged_pairs, group_by_query, load_pairs, save_pairs, split_by_query,
     with_random_items,
 )
-from semstream.models.data.queries import generate_queries
+from semstream.models.data.queries import for_training, generate_queries
 from semstream.models.data.titles import build_title_pairs, is_title_pair
 from semstream.models.engagement.schema import EngagementEvent
 from semstream.models.engagement.simulator import SimConfig, simulate
@@ -75,9 +75,33 @@ def dense_candidates(kind: EntityKind, corpus: Sequence[Item], max_chars: int) -
 
 
 def judged_for_kind(kind: EntityKind, corpus: Sequence[Item], profile: TrainProfile, esco: EscoIndex | None) -> list[JudgedPair]:
-    queries = generate_queries(kind, [p for _, p in corpus], profile.queries_per_kind, profile.seed, esco=esco)
+    queries = generate_queries(kind, [p for _, p in corpus], profile.queries_per_kind, profile.seed, esco=esco,
+                               keep=for_training)
     fn = with_random_items(dense_candidates(kind, corpus, profile.max_chars), corpus, 0.3, profile.seed)
     return build_judged_pairs(kind, queries, fn, PolicyJudge(esco), profile.candidates_per_query)
+
+
+def mixlm_pairs(settings: Settings, profile: TrainProfile, exclude: set[str]) -> list[JudgedPair]:
+    """The MixLM stage's extra training queries: per kind, ``profile.mixlm_extra_queries`` generated
+    queries (training side, none of ``exclude``), each with its dense top ``mixlm_candidates`` (a fifth
+    of them random items), judged; jobs from ``mixlm_corpus_per_source`` postings per source, people
+    from the judged pairs' profiles."""
+    esco, seed = load_esco(settings), profile.seed + 1
+    corpora = {EntityKind.JOB: job_corpus(settings, profile.mixlm_corpus_per_source)[0],
+               EntityKind.PROFILE: profile_corpus(settings, max(200, 2 * profile.corpus_per_source), profile.seed)[0]}
+
+    def keep(text: str) -> bool:
+        return for_training(text) and text not in exclude
+
+    pairs: list[JudgedPair] = []
+    for kind, corpus in corpora.items():
+        try:
+            queries = generate_queries(kind, [p for _, p in corpus], profile.mixlm_extra_queries, seed, esco=esco, keep=keep)
+        except ModelError:  # a corpus with no usable titles adds no extra queries
+            continue
+        fn = with_random_items(dense_candidates(kind, corpus, profile.max_chars), corpus, 0.2, seed)
+        pairs += build_judged_pairs(kind, queries, fn, PolicyJudge(esco), profile.mixlm_candidates)
+    return pairs
 
 
 def _judged_or_builtin(kind: EntityKind, corpus: Sequence[Item], source: str, profile: TrainProfile,
@@ -98,7 +122,7 @@ def title_pairs(settings: Settings, profile: TrainProfile, esco: EscoIndex | Non
 
     return build_title_pairs(esco, TransformerEmbedder(max_tokens=32, batch_size=64), Path(settings.shared_data_dir),
                              profile.title_queries, profile.candidates_per_query, profile.seed,
-                             cache_dir=Path(settings.data_dir) / "cache" / "training")
+                             cache_dir=Path(settings.data_dir) / "cache" / "training", keep=for_training)
 
 
 def simulate_events(pairs: Sequence[JudgedPair], sessions: int, seed: int) -> list[EngagementEvent]:

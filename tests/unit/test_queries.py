@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from semstream.models.data.corpus import hn_payload, indeed_payload, load_job_corpus
-from semstream.models.data.queries import clean_role, generate_queries, seek_queries
+from semstream.models.data.queries import clean_role, for_training, generate_queries, held_out, seek_queries
 from semstream.models.exceptions import ModelError
 from semstream.models.judge.esco import EscoIndex
 from semstream.models.judge.intent import parse_text
@@ -35,6 +35,21 @@ PEOPLE = [
         ("React Developer", "Hooli", "Paris", ["React", "Redux"], 9),
     ]
 ]
+
+
+def test_held_out_reserves_a_fixed_quarter_of_query_texts() -> None:
+    texts = [f"role {i} jobs in city {i % 7}" for i in range(4000)]
+    share = sum(map(held_out, texts)) / len(texts)
+    assert 0.22 < share < 0.28
+    assert held_out("Data Scientist  jobs") == held_out("data scientist jobs")  # case and spacing do not matter
+    assert all(for_training(t) != held_out(t) for t in texts[:50])
+
+
+def test_keep_draws_only_the_texts_it_accepts() -> None:
+    evaluation = generate_queries(EntityKind.JOB, JOBS, 8, seed=11, keep=held_out)
+    training = generate_queries(EntityKind.JOB, JOBS, 8, seed=11, keep=for_training)
+    assert evaluation and training
+    assert all(held_out(q.text) for q in evaluation) and not any(held_out(q.text) for q in training)
 
 
 def test_clean_role_reads_titles_like_a_searcher() -> None:

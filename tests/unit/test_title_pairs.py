@@ -70,6 +70,12 @@ def test_build_title_pairs_grades_every_pair_and_marks_them(tmp_path: Path) -> N
     assert {p.query.text for p in pairs} <= {a for r in ROWS for a in r["altLabels"].splitlines()}
 
 
+def test_build_title_pairs_draws_only_the_query_texts_keep_accepts(tmp_path: Path) -> None:
+    kept = {"programmer", "coder", "bread maker"}
+    pairs = build_title_pairs(_esco(), HashEmbedder(64), tmp_path, n_queries=6, per_query=3, seed=3, keep=kept.__contains__)
+    assert {p.query.text for p in pairs} == kept
+
+
 def test_vacancy_queries_read_real_titles_with_their_occupation(tmp_path: Path) -> None:
     folder = tmp_path / "workrb_legacy"
     folder.mkdir()

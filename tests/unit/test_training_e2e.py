@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def test_fresh_clone_pipeline_builds_a_loadable_default_ranker(tmp_path: Path) -
                           [RankItem(id="a", payload={"title": "Backend Engineer"}), RankItem(id="b", payload={"title": "Cook"})])
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
     assert "click_auroc" in report and "mixlm" in report
+    assert json.loads(report)["mixlm"]["extra_pairs"] > 0
     mixlm = load_ranker("default", settings, mode="mixlm")
     vector = [1.0 / 384**0.5] * 384
     mixed = mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector),
