@@ -12,6 +12,7 @@ from torch import nn
 
 from semstream.models.ranker.mixlm import MixLmRanker
 from semstream.models.ranker.protocol import RankItem, RankQuery
+from semstream.models.training.losses import relevance_loss
 
 
 def train_mixlm(
@@ -25,10 +26,11 @@ def train_mixlm(
     body_lr: float | None = None,
     autocast: torch.dtype | None = None,
     progress: bool = False,
+    pairwise_weight: float = 0.0,
 ) -> list[float]:
     """Fit the adapter: ``align_epochs`` of MSE to the teacher's log-odds, then ``epochs`` of MSE +
-    ``task_weight`` x BCE to the grade label; with ``body_lr`` the task epochs also tune a private copy
-    of the body and head. ``autocast`` runs the forward passes in that dtype (weights stay float32);
+    ``task_weight`` x (BCE to the grade label + ``pairwise_weight`` x RankNet within the query); with
+    ``body_lr`` the task epochs also tune a private copy of the body and head. ``autocast`` runs the forward passes in that dtype (weights stay float32);
     ``progress`` shows a bar over every epoch's queries with the last epoch's loss.
 
     ``groups`` = (query, items, teacher log-odds (N,) or (N, n_tasks), grade target in [0, 1] (N,)).
@@ -47,7 +49,8 @@ def train_mixlm(
         ranker.adapter.train()
         for _ in range(phase_epochs):
             rng.shuffle(prepared)
-            history.append(float(np.mean([_step(ranker, optimiser, group, weight, autocast, bar) for group in prepared])))
+            history.append(float(np.mean([_step(ranker, optimiser, group, weight, pairwise_weight, autocast, bar)
+                                          for group in prepared])))
             bar.set_postfix(loss=f"{history[-1]:.4f}")
     bar.close()
     ranker.adapter.eval()
@@ -70,7 +73,7 @@ def _optimiser(ranker: MixLmRanker, lr: float, body_lr: float | None) -> torch.o
 
 
 def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, task_weight: float,
-          autocast: torch.dtype | None = None, bar: Any = None) -> float:
+          pairwise_weight: float = 0.0, autocast: torch.dtype | None = None, bar: Any = None) -> float:
     query, features, teacher, target = group
     with torch.autocast(ranker.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
         with torch.no_grad():
@@ -79,8 +82,9 @@ def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, t
     pred = pred[:, : teacher.shape[1]] if teacher.dim() == 2 else pred[:, 0]
     loss = nn.functional.mse_loss(pred, teacher)
     if task_weight:
-        relevance = pred[:, 0] if pred.dim() == 2 else pred
-        loss = loss + task_weight * nn.functional.binary_cross_entropy_with_logits(relevance, target)
+        relevance = (pred[:, 0] if pred.dim() == 2 else pred).unsqueeze(1)
+        same_query = torch.zeros(len(target), dtype=torch.long)
+        loss = loss + task_weight * relevance_loss(relevance, target.unsqueeze(1), same_query, pairwise_weight)
     optimiser.zero_grad()
     loss.backward()
     optimiser.step()

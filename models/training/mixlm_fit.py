@@ -61,7 +61,8 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
                             query_product=profile.mixlm_query_product)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
                           align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed,
-                          autocast=autocast_dtype(profile.train_autocast), progress=progress)
+                          autocast=autocast_dtype(profile.train_autocast), progress=progress,
+                          pairwise_weight=profile.mixlm_pairwise_weight)
     positions = [ex.position for ex in calib]
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})

@@ -40,6 +40,8 @@ class TrainProfile(BaseModel):
     mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")
     mixlm_epochs: int = Field(4, ge=0, description="MixLM epochs with the task loss too; 0 = no MixLM adapter.")
     mixlm_lr: float = 3e-3
+    mixlm_pairwise_weight: float = Field(0.0, ge=0, description="Weight of a within-query RankNet term in the "
+                                                                "MixLM task loss (beside BCE to the judge).")
     mixlm_extra_queries: int = Field(0, ge=0, description="Extra generated queries per kind the MixLM stage also "
                                                           "trains on (labelled by the text student and the judge).")
     mixlm_candidates: int = Field(30, ge=2, description="Judged candidates per extra MixLM query.")

@@ -148,6 +148,23 @@ def test_mixlm_training_fits_teacher_and_round_trips(tmp_path: Path) -> None:
     assert np.allclose(loaded.score(_query(), items), ranker.score(_query(), items), atol=1e-6)
 
 
+def test_mixlm_pairwise_term_orders_a_query_s_items_by_grade() -> None:
+    vectors = _vectors(12, seed=7)
+    items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(vectors)]
+    grade = 0.3 + 0.4 * np.argsort(np.argsort(vectors[:, 0])) / 11  # order by the first coordinate
+    groups = [(_query(), items, np.zeros(12), grade)]  # the teacher says nothing: the grades must do it
+
+    def fitted(pairwise: float) -> tuple[list[float], float]:
+        ranker = MixLmRanker.fresh(_tiny(1), seed=2)
+        history = train_mixlm(ranker, groups, epochs=30, lr=1e-2, pairwise_weight=pairwise)
+        z = ranker.log_odds(_query(), items)[:, 0]
+        return history, float(np.corrcoef(np.argsort(np.argsort(z)), np.argsort(np.argsort(grade)))[0, 1])
+
+    (with_pairs, rank_corr), (pointwise, _) = fitted(2.0), fitted(0.0)
+    assert rank_corr > 0.8
+    assert with_pairs[0] > pointwise[0]  # the RankNet term is part of the loss
+
+
 def test_mixlm_training_in_bf16_autocast_fits_the_teacher_and_keeps_float32_weights() -> None:
     ranker = MixLmRanker.fresh(_tiny(1), seed=2)
     vectors = _vectors(12, seed=7)
