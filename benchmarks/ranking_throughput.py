@@ -13,6 +13,8 @@
 (int8)       ``*_int8``: (c) and (e) with int8 dynamic-quantised linear layers (``ranker_dtype=int8``)
 (served)     ``*_served``: the score the Ranking deployment returns - calibrated and fused with the
              retrieval cosine (each candidate carries it, as retrieval hands it over); the others are raw
+(f) cascade  the served MixLM over all N, then the served text ranker (c) over its top ``--cascade-depth``
+             (``ranker_mode=cascade``): item text is read for those items only
 
 Candidates: each evaluation query's judge-labelled items plus real items from other queries up to N.
 NDCG@10 is computed on the judged items only. Slow variants run on the first ``--slow-queries``
@@ -315,6 +317,7 @@ def main() -> None:
     parser.add_argument("--recover-epochs", type=int, default=1, help="Recovery distillation of the pruned model")
     parser.add_argument("--recover-lr", type=float, default=5e-5)
     parser.add_argument("--recover-queries", type=int, default=40)
+    parser.add_argument("--cascade-depth", type=int, default=16, help="(f): items the text ranker re-scores")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--save-mixlm", default=None, help="Save the fitted adapter here (a ranker version's mixlm/ folder).")
     parser.add_argument("--skip", default="", help="Comma-separated variants to leave out.")
@@ -334,6 +337,7 @@ def run(args: argparse.Namespace) -> dict:
 
     from semstream.models.data.judged import group_by_query, load_pairs
     from semstream.models.eval.cache import machine_info
+    from semstream.models.ranker.cascade import CascadeRanker
 
     pairs_path = newest_pairs(args.pairs)
     groups = group_by_query(load_pairs(pairs_path))
@@ -364,6 +368,9 @@ def run(args: argparse.Namespace) -> dict:
         variants["e_mixlm_served_raw"] = (lambda: _raw(served), False, False)
         variants["e_mixlm_served"] = (lambda: served.score, False, False)
         variants["e_mixlm_served_int8"] = (lambda: int8_copy(served).score, False, False)
+        cascade = CascadeRanker(served, ranker, args.cascade_depth)
+        variants["f_cascade_served"] = (lambda: cascade.score, False, False)
+        variants["f_cascade_served_int8"] = (lambda: int8_copy(cascade).score, False, False)
     skip = set(filter(None, args.skip.split(",")))
     shared_texts = eval_texts[: args.slow_queries]
     result: dict[str, Any] = {"n": args.n, "pairs_file": str(pairs_path), "model": str(model_dir),
@@ -415,7 +422,8 @@ def ratios(shared: dict[str, dict[str, float]]) -> dict[str, float]:
     pairs = {"e/a": ("e_mixlm", "a_naive"), "c/b": ("c_prefix_shared", "b_cross_encoder"),
              "c/a": ("c_prefix_shared", "a_naive"), "d/a": ("d_summary_pruned", "a_naive"),
              "e_int8/a": ("e_mixlm_int8", "a_naive"), "c_int8/c": ("c_prefix_shared_int8", "c_prefix_shared"),
-             "e_served/a": ("e_mixlm_served", "a_naive"), "e_served_int8/a": ("e_mixlm_served_int8", "a_naive")}
+             "e_served/a": ("e_mixlm_served", "a_naive"), "e_served_int8/a": ("e_mixlm_served_int8", "a_naive"),
+             "f/a": ("f_cascade_served", "a_naive"), "f_int8/a": ("f_cascade_served_int8", "a_naive")}
     return {k: round(speed[x] / speed[y], 1) for k, (x, y) in pairs.items() if x in speed and y in speed}
 
 

@@ -84,12 +84,14 @@ class Settings(BaseSettings):
     ranker_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
         "float32", description="Ranker weights: float32, bfloat16 (GPU), int8 (dynamic quantisation, CPU only), or auto "
         "(int8 on the CPU, float32 on a GPU).")
-    ranker_mode: Literal["prefix-shared", "full-text", "mixlm"] = Field(
+    ranker_mode: Literal["prefix-shared", "full-text", "mixlm", "cascade"] = Field(
         "prefix-shared", description="Ranker scoring path: the query prefix KV computed once per query over item text "
-        "(prefix-shared), full text per item, or mixlm (items as their retrieval vectors, read with the query's; "
+        "(prefix-shared), full text per item, mixlm (items as their retrieval vectors, read with the query's; "
         "needs the adapter in <version>/mixlm/ and vectors on the query and its RankItems, else the text ranker "
-        "serves)."
+        "serves), or cascade (mixlm over every candidate, then the prefix-shared text ranker over its top "
+        "ranker_cascade_depth)."
     )
+    ranker_cascade_depth: int = Field(16, ge=1, le=1024, description="Items the text ranker re-scores in cascade mode.")
     ranker_batch_size: int = Field(32, ge=1, le=1024, description="Items per ranker forward pass.")
     ranker_threads: int | None = Field(
         None, ge=1, description="torch threads of a Ranking replica; unset = torch_threads, else the machine's CPUs "

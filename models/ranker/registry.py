@@ -14,12 +14,14 @@ from pathlib import Path
 from semstream.config import Settings, get_settings
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.artifacts import CONFIG_FILE, load_artifact
+from semstream.models.ranker.cascade import CascadeRanker
 from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
 from semstream.models.ranker.quantize import INT8, quantize_ranker
 from semstream.models.ranker.slm import SlmRanker
 
 log = logging.getLogger(__name__)
 AUTO = "auto"
+VECTOR_MODES = ("mixlm", "cascade")  # modes that need the MixLM adapter
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -59,11 +61,12 @@ def new_version_dir(name: str, settings: Settings) -> Path:
 
 
 def load_ranker(name: str = "default", settings: Settings | None = None, device: str | None = None,
-                dtype: str | None = None, mode: str | None = None) -> SlmRanker | MixLmRanker:
+                dtype: str | None = None, mode: str | None = None) -> SlmRanker | MixLmRanker | CascadeRanker:
     """The newest version of ``name``; device/dtype/mode default to the settings' ranker fields.
 
     ``mode="mixlm"`` wraps the text ranker with the vector adapter stored in ``<version>/mixlm/`` (a
-    version without one serves its text ranker, with a warning; the response names the variant).
+    version without one serves its text ranker, with a warning; the response names the variant);
+    ``mode="cascade"`` re-scores that ranker's top ``ranker_cascade_depth`` with the text ranker.
     """
     settings = settings or get_settings()
     directory = latest_version_dir(name, settings)
@@ -75,10 +78,12 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
         directory,
         device=device,
         dtype="float32" if dtype == INT8 else dtype,
-        mode="prefix-shared" if mode == "mixlm" else mode,
+        mode="prefix-shared" if mode in VECTOR_MODES else mode,
         batch_size=settings.ranker_batch_size,
     )
-    ranker = _with_mixlm(base, directory, name) if mode == "mixlm" else base
+    ranker = _with_mixlm(base, directory, name) if mode in VECTOR_MODES else base
+    if mode == "cascade" and isinstance(ranker, MixLmRanker):
+        ranker = CascadeRanker(ranker, base, settings.ranker_cascade_depth)
     return quantize_ranker(ranker) if dtype == INT8 else ranker
 
 

@@ -107,6 +107,33 @@ def test_mixlm_mode_loads_the_saved_adapter_or_serves_the_text_ranker(settings, 
     assert mixed.variant == "mixlm" and len(mixed.score(QUERY, [RankItem(id="v", vector=vector)])) == 1
 
 
+def test_cascade_mode_rescores_mixlm_s_top_with_the_text_ranker_or_serves_the_text_ranker(settings) -> None:
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    from semstream.models.ranker.cascade import CascadeRanker
+    from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
+
+    directory = _write(settings)
+    assert load_ranker("default", settings, mode="cascade", dtype="float32").variant == "prefix-shared"  # no adapter
+    text = load_ranker("default", settings, mode="prefix-shared", dtype="float32")
+    MixLmRanker.fresh(text, seed=1).save(directory / MIXLM_DIR)
+    deep = settings.model_copy(update={"ranker_cascade_depth": 2})
+    cascade = load_ranker("default", deep, mode="cascade", dtype="float32")
+    assert isinstance(cascade, CascadeRanker) and cascade.variant == "cascade@2" and cascade.version == directory.name
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(ITEMS), 384))
+    items = [it.model_copy(update={"vector": (v / np.linalg.norm(v)).tolist()}) for it, v in zip(ITEMS, vectors)]
+    query = QUERY.model_copy(update={"vector": items[0].vector})
+    scores = np.asarray(cascade.score(query, items))
+    top = np.argsort(-np.asarray(cascade.first.score(query, items)), kind="stable")[:2]
+    assert np.allclose(scores[top], text.score(query, [items[i] for i in top]), atol=1e-6)
+    assert scores[top].min() > np.delete(scores, top).max()
+    quantised = load_ranker("default", deep, mode="cascade", dtype="int8")
+    assert quantised.variant == "cascade@2+int8"
+    for scorer in (quantised.first.scorer, quantised.second.scorer):
+        assert any(isinstance(m, DynamicLinear) for m in scorer.modules())
+
+
 def test_int8_quantises_every_linear_of_text_and_mixlm_rankers_and_keeps_their_scores(settings) -> None:
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 

@@ -106,5 +106,10 @@ def test_fresh_clone_pipeline_builds_a_loadable_default_ranker(tmp_path: Path) -
     mixed = mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector),
                         [RankItem(id="a", vector=vector), RankItem(id="b", vector=[-v for v in vector])])
     assert mixlm.variant == "mixlm" and len(mixed) == 2 and all(0.0 <= s <= 1.0 for s in mixed)
+    cascade = load_ranker("default", settings, mode="cascade", dtype="int8")
+    both = [RankItem(id="a", payload={"title": "Backend Engineer"}, vector=vector),
+            RankItem(id="b", payload={"title": "Cook"}, vector=[-v for v in vector])]
+    staged = cascade.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector), both)
+    assert cascade.variant == "cascade@16+int8" and len(staged) == 2 and all(0.0 <= s <= 1.0 for s in staged)
     teacher = load_ranker("relevance-teacher", settings)
     assert teacher.objectives == ["relevance"]
