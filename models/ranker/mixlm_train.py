@@ -30,8 +30,9 @@ def train_mixlm(
 ) -> list[float]:
     """Fit the adapter: ``align_epochs`` of MSE to the teacher's log-odds, then ``epochs`` of MSE +
     ``task_weight`` x (BCE to the grade label + ``pairwise_weight`` x RankNet within the query); with
-    ``body_lr`` the task epochs also tune a private copy of the body and head. ``autocast`` runs the forward passes in that dtype (weights stay float32);
-    ``progress`` shows a bar over every epoch's queries with the last epoch's loss.
+    ``body_lr`` the task epochs also tune a private copy of the body and head. ``autocast`` runs the
+    forward passes in that dtype (weights stay float32); ``progress`` shows a bar over every epoch's
+    queries with the last epoch's loss.
 
     ``groups`` = (query, items, teacher log-odds (N,) or (N, n_tasks), grade target in [0, 1] (N,)).
     Returns the mean loss per epoch.

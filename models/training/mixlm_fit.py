@@ -68,8 +68,8 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
     mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "query_product": profile.mixlm_query_product,
-              "tuned_body": profile.mixlm_body_lr is not None, "loss": [round(x, 4) for x in history], "train_pairs": len(train),
-              "extra_pairs": extra_pairs, "retrieval_fusion": fusion,
+              "tuned_body": profile.mixlm_body_lr is not None, "loss": [round(x, 4) for x in history],
+              "train_pairs": len(train), "extra_pairs": extra_pairs, "retrieval_fusion": fusion,
               "test": relevance_report(test, served_scores(mix, test)),
               "test_alone": relevance_report(test, served_scores(mix, test, fused=False))}
     return mix, report

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from semstream.config import Settings
-from semstream.models.embedder import bundled_minilm_path
 from semstream.models.data.judged import load_pairs, save_pairs
+from semstream.models.embedder import bundled_minilm_path
 from semstream.models.ranker.artifacts import RankerConfig, load_scorer, write_artifact
 from semstream.models.ranker.mixlm import MIXLM_DIR
 from semstream.models.ranker.slm import SlmRanker
@@ -77,9 +77,9 @@ def _examples(ws: Workspace, profile: TrainProfile, split: str) -> list[Example]
 def _mixlm_extra(settings: Settings, ws: Workspace, profile: TrainProfile) -> list[Example]:
     """The MixLM stage's extra training queries (built once, kept beside the judged pairs), none of
     them a query of the judged splits."""
-    path = ws.data / "pairs_mixlm.jsonl"
     if not profile.mixlm_extra_queries:
         return []
+    path = ws.data / "pairs_mixlm.jsonl"
     if not path.exists():
         judged = {p.query.text for split in sources.SPLITS for p in sources.load_split(ws.data, split)}
         save_pairs(sources.mixlm_pairs(settings, profile, judged), path)
