@@ -9,6 +9,7 @@ scores order the list the way the two stages decided.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from semstream.models.ranker.slm import SlmRanker
 
 
 class CascadeRanker:
-    """Implements the Ranker protocol; ``first`` and ``second`` share the text ranker's weights."""
+    """Implements the Ranker protocol; ``first`` is the MixLM ranker built on ``second``, the text ranker."""
 
     def __init__(self, first: MixLmRanker, second: SlmRanker, depth: int = 16) -> None:
         if depth < 1:
@@ -41,7 +42,7 @@ class CascadeRanker:
 
     # quantize_ranker quantises ``scorer`` and ``base.scorer``: MixLM's body and the text ranker's
     @property
-    def scorer(self):  # noqa: ANN201
+    def scorer(self) -> Any:
         return self.first.scorer
 
     @property
@@ -49,7 +50,7 @@ class CascadeRanker:
         return self.second
 
     @property
-    def device(self):  # noqa: ANN201
+    def device(self) -> Any:
         return self.second.device
 
     def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
