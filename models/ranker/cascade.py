@@ -38,7 +38,7 @@ class CascadeRanker:
 
     @property
     def variant(self) -> str:
-        return f"cascade@{self.depth}" + (f"+{self.precision}" if self.precision else "")
+        return self.first.tagged(f"cascade@{self.depth}")
 
     # quantize_ranker quantises ``scorer`` and ``base.scorer``: MixLM's body and the text ranker's
     @property

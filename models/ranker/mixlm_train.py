@@ -84,7 +84,7 @@ def _step(ranker: MixLmRanker, optimiser: torch.optim.Optimizer, group: tuple, t
     loss = nn.functional.mse_loss(pred, teacher)
     if task_weight:
         relevance = (pred[:, 0] if pred.dim() == 2 else pred).unsqueeze(1)
-        same_query = torch.zeros(len(target), dtype=torch.long)
+        same_query = torch.zeros(len(target), dtype=torch.long, device=pred.device)
         loss = loss + task_weight * relevance_loss(relevance, target.unsqueeze(1), same_query, pairwise_weight)
     optimiser.zero_grad()
     loss.backward()

@@ -5,7 +5,8 @@ else a tiny built-in corpus (profiles: the synthetic generator, else built-in)."
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,29 @@ def dense_candidates(kind: EntityKind, corpus: Sequence[Item], max_chars: int) -
     return candidates
 
 
+@dataclass(frozen=True)
+class QuerySet:
+    """How one set of judged training queries is drawn: how many, from which seed, how many candidates
+    each (``random_share`` of them random items), and which query texts may be drawn."""
+
+    n: int
+    seed: int
+    per_query: int
+    random_share: float
+    keep: Callable[[str], bool] = for_training
+
+
+def judged_queries(kind: EntityKind, corpus: Sequence[Item], esco: EscoIndex | None, spec: QuerySet,
+                   max_chars: int) -> list[JudgedPair]:
+    """Generated queries over ``corpus``, each with its dense candidates, graded by the policy judge."""
+    queries = generate_queries(kind, [p for _, p in corpus], spec.n, spec.seed, esco=esco, keep=spec.keep)
+    fn = with_random_items(dense_candidates(kind, corpus, max_chars), corpus, spec.random_share, spec.seed)
+    return build_judged_pairs(kind, queries, fn, PolicyJudge(esco), spec.per_query)
+
+
 def judged_for_kind(kind: EntityKind, corpus: Sequence[Item], profile: TrainProfile, esco: EscoIndex | None) -> list[JudgedPair]:
-    queries = generate_queries(kind, [p for _, p in corpus], profile.queries_per_kind, profile.seed, esco=esco,
-                               keep=for_training)
-    fn = with_random_items(dense_candidates(kind, corpus, profile.max_chars), corpus, 0.3, profile.seed)
-    return build_judged_pairs(kind, queries, fn, PolicyJudge(esco), profile.candidates_per_query)
+    spec = QuerySet(profile.queries_per_kind, profile.seed, profile.candidates_per_query, 0.3)
+    return judged_queries(kind, corpus, esco, spec, profile.max_chars)
 
 
 def mixlm_pairs(settings: Settings, profile: TrainProfile, exclude: set[str]) -> list[JudgedPair]:
@@ -86,21 +105,17 @@ def mixlm_pairs(settings: Settings, profile: TrainProfile, exclude: set[str]) ->
     queries (training side, none of ``exclude``), each with its dense top ``mixlm_candidates`` (a fifth
     of them random items), judged; jobs from ``mixlm_corpus_per_source`` postings per source, people
     from the judged pairs' profiles."""
-    esco, seed = load_esco(settings), profile.seed + 1
+    esco = load_esco(settings)
     corpora = {EntityKind.JOB: job_corpus(settings, profile.mixlm_corpus_per_source)[0],
                EntityKind.PROFILE: profile_corpus(settings, max(200, 2 * profile.corpus_per_source), profile.seed)[0]}
-
-    def keep(text: str) -> bool:
-        return for_training(text) and text not in exclude
-
+    spec = QuerySet(profile.mixlm_extra_queries, profile.seed + 1, profile.mixlm_candidates, 0.2,
+                    keep=lambda text: for_training(text) and text not in exclude)
     pairs: list[JudgedPair] = []
     for kind, corpus in corpora.items():
         try:
-            queries = generate_queries(kind, [p for _, p in corpus], profile.mixlm_extra_queries, seed, esco=esco, keep=keep)
+            pairs += judged_queries(kind, corpus, esco, spec, profile.max_chars)
         except ModelError:  # a corpus with no usable titles adds no extra queries
             continue
-        fn = with_random_items(dense_candidates(kind, corpus, profile.max_chars), corpus, 0.2, seed)
-        pairs += build_judged_pairs(kind, queries, fn, PolicyJudge(esco), profile.mixlm_candidates)
     return pairs
 
 

@@ -16,6 +16,9 @@ class TableRanker:
     def __init__(self, table: dict[str, float], version: str = "v1") -> None:
         self.table, self.seen, self.version, self.name, self.precision = table, [], version, "default", ""
 
+    def tagged(self, mode: str) -> str:
+        return f"{mode}+{self.precision}" if self.precision else mode
+
     def score(self, query: RankQuery, items: list[RankItem]) -> list[float]:
         self.seen.append([item.id for item in items])
         return [self.table[item.id] for item in items]
