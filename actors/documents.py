@@ -2,14 +2,17 @@
 
 The payload keeps every event field (unknown ones too), adds the derived keys that filters use
 (see ``semstream/store/fields.py``), normalised the same way query understanding normalises
-query facets so filters agree on both sides, and the extractive summary the ranker reads.
+query facets so filters agree on both sides, the extractive summary the ranker reads and the
+facts vector MixLM reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from semstream.models.item_text import entity_title, item_text
+from semstream.models.facts import FACTS_VECTOR_KEY, encode_vector
+from semstream.models.item_text import entity_title, item_facts, item_text
 from semstream.models.summary import SUMMARY_KEY, summarise
 from semstream.schemas import Document, EntityEvent, EntityKind, Op
 from semstream.store.protocol import ENTITY_ID_KEY, EVENT_TIME_KEY
@@ -23,6 +26,11 @@ from semstream.models.qu.filters import (
 def text_to_embed(kind: EntityKind, event: EntityEvent) -> str:
     """The text the bi-encoder sees for an upsert."""
     return item_text(kind, event.fields())
+
+
+def facts_to_embed(kind: EntityKind, event: EntityEvent) -> str:
+    """The text of an upsert's facts vector (head and skills, see ``models/facts.py``)."""
+    return item_facts(kind, event.fields())
 
 
 def derived_keys(kind: EntityKind, fields: dict[str, Any]) -> dict[str, Any]:
@@ -46,8 +54,9 @@ def derived_keys(kind: EntityKind, fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in keys.items() if v not in (None, [], "")}
 
 
-def to_document(kind: EntityKind, event: EntityEvent, vector: list[float] | None, event_time: float | None) -> Document:
-    """An upsert with its vector, or a tombstone for a delete."""
+def to_document(kind: EntityKind, event: EntityEvent, vector: list[float] | None, event_time: float | None,
+                facts_vector: Sequence[float] | None = None) -> Document:
+    """An upsert with its vector (and its facts vector in the payload, when given), or a tombstone."""
     if event.op is Op.DELETE:
         return Document(kind=kind, id=event.id, version=event.version, deleted=True, event_time=event_time,
                         payload={ENTITY_ID_KEY: event.id})
@@ -56,6 +65,8 @@ def to_document(kind: EntityKind, event: EntityEvent, vector: list[float] | None
                SUMMARY_KEY: summarise(kind, fields)}
     if event_time is not None:
         payload[EVENT_TIME_KEY] = event_time
+    if facts_vector is not None:
+        payload[FACTS_VECTOR_KEY] = encode_vector(facts_vector)
     return Document(kind=kind, id=event.id, version=event.version, vector=vector, payload=payload,
                     event_time=event_time)
 

@@ -21,7 +21,7 @@ from semstream.topics.exceptions import CommitError
 from semstream.topics.protocol import EventSource, RawRecord, TopicPartition, next_offsets
 from semstream.topics.serde import decode_event
 
-from semstream.actors.documents import text_to_embed, to_document
+from semstream.actors.documents import facts_to_embed, text_to_embed, to_document
 from semstream.actors.observer import BatchOutcome, IngestObserver, reason_code
 from semstream.actors.freshness import FreshnessWindow, IngestStats
 from semstream.actors.retry import Backoff
@@ -138,13 +138,17 @@ class IngestWorker:
         return decoded
 
     def _documents(self, decoded: Sequence[Decoded]) -> list[Document]:
+        """Upserts get two vectors from one embedder call (it batches by length): the retrieval
+        vector over the item text and the facts vector over the head and skills."""
         upserts = [d for d in decoded if d.event.op is Op.UPSERT]
-        vectors = self.embedder.embed([text_to_embed(d.kind, d.event) for d in upserts]) if upserts else []
-        vector_of = {id(d): vectors[i].tolist() for i, d in enumerate(upserts)}
-        return [
-            to_document(d.kind, d.event, vector_of.get(id(d)), d.record.timestamp_ms / 1000.0)
-            for d in decoded
-        ]
+        texts = [text_to_embed(d.kind, d.event) for d in upserts] + [facts_to_embed(d.kind, d.event) for d in upserts]
+        vectors = self.embedder.embed(texts) if upserts else []
+        vector_of = {id(d): (vectors[i].tolist(), vectors[len(upserts) + i]) for i, d in enumerate(upserts)}
+        docs = []
+        for d in decoded:
+            vector, facts = vector_of.get(id(d), (None, None))
+            docs.append(to_document(d.kind, d.event, vector, d.record.timestamp_ms / 1000.0, facts))
+        return docs
 
     def _write(self, docs: Sequence[Document]) -> None:
         """One store call per kind, so outcomes are known per topic."""

@@ -6,8 +6,8 @@
 (c) prefix   the SLM ranker, prefix-shared (query prefix once, item texts batched against its KV)
 (d) summary  (c) on the ingest-time extractive summaries, on a pruned copy of the model, before
              (``_raw``) and after recovery distillation from the unpruned model on the training queries
-(e) mixlm    the item is its retrieval vector (and its product with the query's) as soft tokens + a
-             special token; no item text
+(e) mixlm    the item is its retrieval vector and its facts vector (each with its product with the
+             query's) as soft tokens + a special token; no item text (``--no-facts``: the retrieval vector only)
              (``e_mixlm``: adapter fitted here on the judged training queries; ``e_mixlm_served``: the
              adapter training saved with the model, as served)
 (int8)       ``*_int8``: (c) and (e) with int8 dynamic-quantised linear layers (``ranker_dtype=int8``)
@@ -73,10 +73,12 @@ def candidate_lists(groups: dict, eval_texts: list[str], n: int, seed: int) -> d
 
 @dataclass
 class Vectors:
-    """Retrieval vectors (all-MiniLM-L6-v2): every item's stored one over its item text, every query's."""
+    """Retrieval vectors (all-MiniLM-L6-v2): every item's stored one over its item text, every query's,
+    and every item's facts vector (over its head and skills, float16 as ingest stores it)."""
 
     items: dict[str, np.ndarray]
     queries: dict[str, np.ndarray]
+    facts: dict[str, np.ndarray]
 
     @property
     def dim(self) -> int:
@@ -84,17 +86,19 @@ class Vectors:
 
 
 def item_vectors(groups: dict, cache_dir: Path) -> Vectors:
-    """Every item's and query's retrieval vector (both cached)."""
+    """Every item's and query's retrieval vector and every item's facts vector (all cached)."""
     from semstream.models.embedder import TransformerEmbedder
     from semstream.models.eval.cache import embed_cached
-    from semstream.models.item_text import item_text
+    from semstream.models.facts import as_stored
+    from semstream.models.item_text import item_facts, item_text
 
     pool = {p.item_id: (p.kind, p.payload) for g in groups.values() for p in g}
     ids, texts = sorted(pool), sorted(groups)
     embedder = TransformerEmbedder()
     vectors, _ = embed_cached(embedder, [item_text(*pool[i], 2000) for i in ids], cache_dir, "ranking-items")
+    facts, _ = embed_cached(embedder, [item_facts(*pool[i]) for i in ids], cache_dir, "ranking-facts")
     queries, _ = embed_cached(embedder, texts, cache_dir, "ranking-queries")
-    return Vectors(dict(zip(ids, vectors)), dict(zip(texts, queries)))
+    return Vectors(dict(zip(ids, vectors)), dict(zip(texts, queries)), dict(zip(ids, as_stored(facts))))
 
 
 def with_summary(kind: Any, payload: dict) -> dict:
@@ -144,6 +148,7 @@ def rank_inputs(kind: Any, text: str, cands: list, vectors: Vectors, summary: bo
 
     query_vector = vectors.queries[text]
     items = [RankItem(id=i, payload=with_summary(kind, p) if summary else p, vector=vectors.items[i].tolist(),
+                      facts_vector=vectors.facts[i].tolist(),
                       retrieval_score=float(np.dot(query_vector, vectors.items[i]))) for i, p in cands]
     return RankQuery(kind=kind, text=text, vector=query_vector.tolist()), items
 
@@ -252,7 +257,7 @@ def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vecto
     from semstream.models.ranker.mixlm_train import train_mixlm
 
     mix = MixLmRanker.fresh(ranker, dim_in=vectors.dim, k=args.soft_tokens, mlp=args.mlp_adapter,
-                            query_product=not args.item_vector_only)
+                            query_product=not args.item_vector_only, facts=not args.no_facts)
     start = time.perf_counter()
     groups_in = []
     for text in texts:
@@ -263,7 +268,7 @@ def train_mixlm_on(ranker: Any, kind: Any, groups: dict, texts: list[str], vecto
     history = train_mixlm(mix, groups_in, epochs=args.epochs, lr=args.lr, align_epochs=args.align_epochs,
                           body_lr=args.tune_body)
     return mix, {"train_queries": len(texts), "soft_tokens": args.soft_tokens,
-                 "query_product": mix.adapter.query_product, "teacher_seconds": round(teacher_s, 1), "epochs": args.epochs,
+                 "query_product": mix.adapter.query_product, "facts_vector": mix.adapter.facts, "teacher_seconds": round(teacher_s, 1), "epochs": args.epochs,
                  "align_epochs": args.align_epochs, "tuned_body_lr": args.tune_body,
                  "train_seconds": round(time.perf_counter() - start - teacher_s, 1), "loss": [round(x, 4) for x in history]}
 
@@ -310,6 +315,8 @@ def main() -> None:
     parser.add_argument("--mlp-adapter", action="store_true")
     parser.add_argument("--item-vector-only", action="store_true", help="MixLM reads the item vector alone, "
                         "not [item vector, query vector * item vector]")
+    parser.add_argument("--no-facts", action="store_true", help="MixLM reads the retrieval vector only, not the "
+                        "facts vector too")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--align-epochs", type=int, default=2, help="MixLM epochs aligning to the text ranker first")

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
+from semstream.models.facts import facts_vector_of
 from semstream.models.ranker.protocol import Ranker, RankItem, RankQuery
 
 from semstream.deployments.cache import CacheKey, ScoreCache, cache_key
@@ -110,9 +111,7 @@ class RankingService:
             return {}, None
         query = RankQuery(kind=req.kind, text=req.text, searcher=req.searcher, hints=req.hints,
                           vector=float32_list(req.query_vector))
-        items = [RankItem(id=c.id, payload=c.payload, vector=c.vector_list(), retrieval_score=c.retrieval_score)
-                 for c in todo]
-        future = self._pool.submit(self._run, query, items, deadline)
+        future = self._pool.submit(self._run, query, todo, deadline)
         try:
             values = future.result(timeout=max(0.0, deadline - self._clock()))
         except TimeoutError:
@@ -128,10 +127,10 @@ class RankingService:
         self.cache.store(key, [(c.id, c.version, float(s)) for c, s in zip(todo, values)])
         return {c.id: float(s) for c, s in zip(todo, values)}, None
 
-    def _run(self, query: RankQuery, items: list[RankItem], deadline: float) -> list[float]:
+    def _run(self, query: RankQuery, todo: list[Candidate], deadline: float) -> list[float]:
         if self._clock() >= deadline:
             raise _TooLate()
-        return list(self.ranker.score(query, items))
+        return list(self.ranker.score(query, [rank_item(c) for c in todo]))
 
     def _store_late(self, key: CacheKey, todo: list[Candidate], future: Future) -> None:
         if future.cancelled() or future.exception() is not None:
@@ -154,3 +153,9 @@ def searcher_key(searcher: dict[str, Any]) -> str:
         return f"id:{searcher['id']}"
     blob = json.dumps(searcher, sort_keys=True, default=str).encode()
     return "ctx:" + hashlib.blake2b(blob, digest_size=8).hexdigest()
+
+
+def rank_item(c: Candidate) -> RankItem:
+    """What a ranker sees of a candidate: payload, stored vector, facts vector, retrieval cosine."""
+    return RankItem(id=c.id, payload=c.payload, vector=c.vector_list(), retrieval_score=c.retrieval_score,
+                    facts_vector=facts_vector_of(c.payload))

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from semstream.models.embedder import Embedder
+from semstream.models.facts import FACTS_VECTOR_KEY
 from semstream.models.summary import SUMMARY_KEY
 from semstream.schemas import EntityKind
 from semstream.store.compact import CompactHits
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # What ``semstream.models.item_text.item_text`` renders for either kind, and the ingest summary.
 RANK_FIELDS = ("title", "company", "location", "remote", "employment_type", "seniority", "headline",
-               "current_title", "current_company", "skills", "description", "summary", SUMMARY_KEY)
+               "current_title", "current_company", "skills", "description", "summary", SUMMARY_KEY, FACTS_VECTOR_KEY)
 CANDIDATE_FIELDS = tuple(dict.fromkeys(RANK_FIELDS + DISPLAY_FIELDS))
 LONG_TEXT_FIELDS = ("description", "summary")
 

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from semstream.models.embedder import Embedder
-from semstream.models.item_text import item_text
+from semstream.models.facts import FACTS_VECTOR_KEY, encode_vector
+from semstream.models.item_text import item_facts, item_text
 from semstream.models.qu.schema import Facet, ParsedQuery
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.schemas import Document, EntityKind
@@ -62,11 +63,12 @@ class OverlapRanker:
         self.calls = 0
         self.items_scored = 0
         self.last_query: RankQuery | None = None
+        self.last_items: list[RankItem] = []
 
     def score(self, query: RankQuery, items: Sequence[RankItem]) -> list[float]:
         self.calls += 1
         self.items_scored += len(items)
-        self.last_query = query
+        self.last_query, self.last_items = query, list(items)
         if self.delay_s:
             time.sleep(self.delay_s)
         words = set(re.findall(r"\w+", query.text.casefold()))
@@ -116,5 +118,7 @@ def documents(kind: EntityKind, records: Sequence[dict[str, Any]], embedder: Emb
     """Store documents for ``records`` (each with ``id``, optional ``version``, payload fields)."""
     payloads = [{k: v for k, v in r.items() if k not in ("id", "version")} for r in records]
     vectors = embedder.embed([item_text(kind, p) for p in payloads])
-    return [Document(kind=kind, id=r["id"], version=r.get("version", 1), vector=[float(x) for x in v], payload=p)
-            for r, p, v in zip(records, payloads, vectors)]
+    facts = embedder.embed([item_facts(kind, p) for p in payloads])
+    return [Document(kind=kind, id=r["id"], version=r.get("version", 1), vector=[float(x) for x in v],
+                     payload={**p, FACTS_VECTOR_KEY: encode_vector(f)})
+            for r, p, v, f in zip(records, payloads, vectors, facts)]

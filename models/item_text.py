@@ -22,6 +22,14 @@ def entity_title(kind: EntityKind, payload: dict[str, Any]) -> str | None:
     return payload.get("current_title") or payload.get("headline")
 
 
+def item_facts(kind: EntityKind, payload: dict[str, Any]) -> str:
+    """The structured head and the skills: what an item states about role, place, seniority and
+    skills, without the long text (the bi-encoder's "facts" view of an item)."""
+    head = _line(payload, _JOB_HEAD if kind is EntityKind.JOB else _PROFILE_HEAD)
+    skills = ", ".join(payload.get("skills") or [])
+    return "\n".join(p for p in (head, f"Skills: {skills}" if skills else "") if p)
+
+
 def item_text(kind: EntityKind, payload: dict[str, Any], max_chars: int | None = None) -> str:
     """Head fields, skills, then the long text; cut to ``max_chars`` if given."""
     if kind is EntityKind.JOB:

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
         "(int8 on the CPU, float32 on a GPU).")
     ranker_mode: Literal["prefix-shared", "full-text", "mixlm", "cascade"] = Field(
         "prefix-shared", description="Ranker scoring path: the query prefix KV computed once per query over item text "
-        "(prefix-shared), full text per item, mixlm (items as their retrieval vectors, read with the query's; "
+        "(prefix-shared), full text per item, mixlm (items as their retrieval and facts vectors, read with the query's; "
         "needs the adapter in <version>/mixlm/ and vectors on the query and its RankItems, else the text ranker "
         "serves), or cascade (mixlm over every candidate, then the prefix-shared text ranker over its top "
         "ranker_cascade_depth)."

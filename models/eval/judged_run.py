@@ -36,7 +36,8 @@ from semstream.models.eval.judged import evaluate_rankers
 from semstream.models.eval.rankers import (
     Scorer, bm25_scorer, load_named_scorers, qu_hints, random_scorer, vector_scorer,
 )
-from semstream.models.item_text import item_text
+from semstream.models.facts import as_stored
+from semstream.models.item_text import item_facts, item_text
 from semstream.models.judge.esco import EscoIndex
 from semstream.models.judge.facts import parse_time
 from semstream.models.judge.schema import Judge
@@ -121,10 +122,18 @@ def scorers(config: JudgedRunConfig, embedder: Embedder, items: list[Item], vect
     }
     statuses: dict[str, str] = {}
     hints = qu_hints(config.shared_data_dir) if config.ranker_hints and config.rankers else None
+    facts = facts_vectors(config, embedder, items) if config.rankers else None
     for name in config.rankers:
-        named, statuses[name] = load_named_scorers(name, config.kind, by_id, embedder, hints)
+        named, statuses[name] = load_named_scorers(name, config.kind, by_id, embedder, hints, facts)
         out |= named
     return out, statuses
+
+
+def facts_vectors(config: JudgedRunConfig, embedder: Embedder, items: list[Item]) -> dict[str, np.ndarray]:
+    """Each item's facts vector as ingest stores it (float16; cached like the item vectors)."""
+    texts = [item_facts(config.kind, p) for _, p in items]
+    vectors, _ = embed_cached(embedder, texts, config.cache_dir, f"judged-facts-{config.kind.value}")
+    return {item_id: v for (item_id, _), v in zip(items, as_stored(vectors))}
 
 
 def run_judged(config: JudgedRunConfig, embedder: Embedder) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def training_eval(version_dir: Path | None) -> dict[str, Any]:
 
 
 def mixlm_name(ranker: str) -> str:
-    """The spec that evaluates ``ranker``'s MixLM mode (items as their retrieval vectors)."""
+    """The spec that evaluates ``ranker``'s MixLM mode (items as their stored vectors)."""
     return f"{ranker}:mixlm"
 
 

@@ -71,14 +71,16 @@ def random_scorer(seed: int) -> Scorer:
 
 
 def ranker_scorer(ranker: Ranker, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
-                  embedder: Embedder | None = None, hints: QueryHints | None = None, fused: bool = True) -> Scorer:
-    """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors when given, with an
-    embedder too the query's vector and (unless ``fused=False``, the ranker alone) each item's retrieval
-    cosine, and with ``hints`` the query's ranker hints: what the Ranking stage hands a ranker."""
+                  embedder: Embedder | None = None, hints: QueryHints | None = None, fused: bool = True,
+                  facts: Mapping[str, np.ndarray] | None = None) -> Scorer:
+    """Adapt a ``Ranker`` (RankQuery, RankItems) to a scorer; passes stored vectors (and facts vectors)
+    when given, with an embedder too the query's vector and (unless ``fused=False``, the ranker alone)
+    each item's retrieval cosine, and with ``hints`` the query's ranker hints: what the Ranking stage
+    hands a ranker."""
 
     def score(query: JudgeQuery, items: Sequence[Item]) -> list[float]:
         q = embedder.embed([query.text])[0] if embedder is not None and vectors is not None else None
-        rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i),
+        rank_items = [RankItem(id=i, payload=p, vector=_as_list(vectors, i), facts_vector=_as_list(facts, i),
                                retrieval_score=_cosine(q, vectors, i) if fused else None) for i, p in items]
         return [float(s) for s in ranker.score(rank_query(kind, query.text, hints, q), rank_items)]
 
@@ -112,15 +114,15 @@ def load_named_ranker(spec: str) -> tuple[Ranker | None, str]:
 
 
 def load_named_scorers(name: str, kind: EntityKind, vectors: Mapping[str, np.ndarray] | None = None,
-                       embedder: Embedder | None = None, hints: QueryHints | None = None
-                       ) -> tuple[dict[str, Scorer], str]:
+                       embedder: Embedder | None = None, hints: QueryHints | None = None,
+                       facts: Mapping[str, np.ndarray] | None = None) -> tuple[dict[str, Scorer], str]:
     """``{name: served score}`` (plus ``name(ranker alone)`` for a ranker that fuses the retrieval cosine)."""
     ranker, status = load_named_ranker(name)
     if ranker is None:
         return {}, status
-    out = {name: ranker_scorer(ranker, kind, vectors, embedder, hints)}
+    out = {name: ranker_scorer(ranker, kind, vectors, embedder, hints, facts=facts)}
     if embedder is not None and getattr(ranker, "retrieval_weight", 0.0):
-        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors, embedder, hints, fused=False)
+        out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors, embedder, hints, fused=False, facts=facts)
     return out, status
 
 

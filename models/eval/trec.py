@@ -138,11 +138,19 @@ def ranker_score_fn(ranker: Ranker, with_retrieval: bool = True, hints: QueryHin
 
     def score(text: str, query_vector: np.ndarray, items: list[Candidate]) -> list[float]:
         query = rank_query(EntityKind.JOB, text, hints, query_vector)
-        return list(ranker.score(query, [RankItem(id=i, payload=p, vector=v.tolist(),
+        return list(ranker.score(query, [RankItem(id=i, payload=p, vector=v.tolist(), facts_vector=_facts_of(v),
                                                   retrieval_score=c if with_retrieval else None)
                                          for i, p, v, c in items]))
 
     return score
+
+
+def _facts_of(vector: np.ndarray) -> list[float]:
+    """A document here is its title alone, so its facts text (``item_facts``) is its text: the facts
+    vector is the document vector, rounded as ingest stores it."""
+    from semstream.models.facts import as_stored
+
+    return as_stored(vector).tolist()
 
 
 def run_trec(

@@ -8,7 +8,9 @@ space as ``k`` soft tokens, followed by one learned special token (optionally th
 With ``query_product`` (the default for new adapters) the projection reads ``[v, sqrt(D) q * v]``:
 the item vector and its element-wise product with the query's retrieval vector (``RankQuery.vector``),
 scaled so that its entries are as large as the unit vector's, so each soft token carries how the
-item matches this query, not only what the item is.
+item matches this query, not only what the item is. With ``facts`` the adapter also reads the item's
+facts vector (``RankItem.facts_vector``, the bi-encoder over its head and skills, stored at ingest)
+the same way: ``[v, sqrt(D) q * v, f, sqrt(D) q * f]``.
 
 The special token takes the place of the text ranker's answer suffix by default, so an item is
 ``k + 1`` positions. The ``[instruction][query]`` prefix runs once per query; all items are the
@@ -45,24 +47,30 @@ class VectorAdapter(nn.Module):
     """Item features -> ``k`` soft token embeddings (k, H), plus the learned special token.
 
     The features are the item's retrieval vector (D), or with ``query_product`` the item vector
-    followed by its product with the query vector (2D); ``features`` builds them."""
+    followed by its product with the query vector (2D); with ``facts`` the same again for the item's
+    facts vector (2D or 4D); ``features`` builds them."""
 
-    def __init__(self, dim_in: int, hidden: int, k: int = 1, mlp: bool = False, query_product: bool = False) -> None:
+    def __init__(self, dim_in: int, hidden: int, k: int = 1, mlp: bool = False, query_product: bool = False,
+                 facts: bool = False) -> None:
         super().__init__()
         self.k, self.hidden, self.dim_in, self.mlp, self.query_product = k, hidden, dim_in, mlp, query_product
-        width = 2 * dim_in if query_product else dim_in
+        self.facts = facts
+        width = dim_in * (2 if query_product else 1) * (2 if facts else 1)
         self.proj: nn.Module = (
             nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, k * hidden)) if mlp
             else nn.Linear(width, k * hidden)
         )
         self.special = nn.Parameter(torch.zeros(hidden))
 
-    def features(self, vectors: torch.Tensor, query_vector: torch.Tensor | None) -> torch.Tensor:
+    def features(self, vectors: torch.Tensor, query_vector: torch.Tensor | None,
+                 facts: torch.Tensor | None = None) -> torch.Tensor:
         """(N, D) item vectors -> (N, D) or, with ``query_product``, (N, 2D) ``[v, sqrt(D) q * v]``
-        (entries of a unit vector are ~1/sqrt(D), of the plain product ~1/D)."""
-        if not self.query_product:
-            return vectors
-        return torch.cat([vectors, vectors * query_vector.unsqueeze(0) * self.dim_in**0.5], dim=1)
+        (entries of a unit vector are ~1/sqrt(D), of the plain product ~1/D); with ``facts`` the
+        (N, D) facts vectors' block follows."""
+        blocks = [vectors, facts] if self.facts else [vectors]
+        if self.query_product:
+            blocks = [part for v in blocks for part in (v, v * query_vector.unsqueeze(0) * self.dim_in**0.5)]
+        return torch.cat(blocks, dim=1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(N, width) -> (N, k + 1, H): soft tokens then the special token."""
@@ -94,11 +102,11 @@ class MixLmRanker(FusedRanker):
 
     @classmethod
     def fresh(cls, base: SlmRanker, dim_in: int = 384, k: int = 1, mlp: bool = False, seed: int = 0,
-              suffix: bool = False, query_product: bool = True) -> MixLmRanker:
+              suffix: bool = False, query_product: bool = True, facts: bool = False) -> MixLmRanker:
         """An untrained adapter on ``base``; the special token starts as the suffix's last token."""
         torch.manual_seed(seed)
         hidden = int(base.scorer.body.config.hidden_size)
-        adapter = VectorAdapter(dim_in, hidden, k, mlp, query_product)
+        adapter = VectorAdapter(dim_in, hidden, k, mlp, query_product, facts)
         with torch.no_grad():
             adapter.special.copy_(_embed(base, torch.tensor(base.encoder.suffix_ids[-1:])).squeeze(0))
         return cls(base, adapter, suffix=suffix)
@@ -116,9 +124,19 @@ class MixLmRanker(FusedRanker):
             raise ValueError(f"MixLM needs retrieval vectors; items without one: {missing[:5]}")
         if self.adapter.query_product and query.vector is None:
             raise ValueError("this MixLM adapter reads the query's retrieval vector; the RankQuery has none")
-        vectors = torch.tensor(np.asarray([item.vector for item in items], dtype=np.float32), device=self.device)
         query_vector = None if query.vector is None else torch.tensor(query.vector, dtype=torch.float32, device=self.device)
-        return self.adapter.features(vectors, query_vector)
+        facts = self._facts(items) if self.adapter.facts else None
+        return self.adapter.features(self._tensor([item.vector for item in items]), query_vector, facts)
+
+    def _facts(self, items: Sequence[RankItem]) -> torch.Tensor:
+        missing = [item.id for item in items if item.facts_vector is None]
+        if missing:
+            raise ValueError(f"this MixLM adapter reads facts vectors (ingest stores them; re-ingest items "
+                             f"indexed before): items without one: {missing[:5]}")
+        return self._tensor([item.facts_vector for item in items])
+
+    def _tensor(self, rows: Sequence[Sequence[float]]) -> torch.Tensor:
+        return torch.tensor(np.asarray(rows, dtype=np.float32), device=self.device)
 
     # --- scoring ---------------------------------------------------------------------------
     def forward_items(self, cache: Any, prefix_len: int, features: torch.Tensor) -> torch.Tensor:
@@ -182,7 +200,7 @@ class MixLmRanker(FusedRanker):
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp,
-                "query_product": self.adapter.query_product}
+                "query_product": self.adapter.query_product, "facts": self.adapter.facts}
         fusion = {"retrieval_weight": self.retrieval_weight, "retrieval_center": self.retrieval_center}
         torch.save({"meta": meta, "suffix": self.suffix, **fusion, "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
         if self.scorer is not self.base.scorer:

@@ -17,6 +17,8 @@ class RankItem(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     vector: list[float] | None = None
     retrieval_score: float | None = Field(None, description="Query-item cosine from retrieval, when known.")
+    facts_vector: list[float] | None = Field(None, description="The bi-encoder over the item's head and skills "
+                                             "(ingest keeps it in the payload), when known.")
 
 
 class RankQuery(BaseModel):

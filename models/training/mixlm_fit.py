@@ -58,7 +58,7 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     extra_pairs = len(extra)
     train, test = with_retrieval([*train, *extra], embedder), with_retrieval(test, embedder)
     mix = MixLmRanker.fresh(student, dim_in=embedder.dim, k=profile.mixlm_soft_tokens, seed=profile.seed,
-                            query_product=profile.mixlm_query_product)
+                            query_product=profile.mixlm_query_product, facts=profile.mixlm_facts_vector)
     history = train_mixlm(mix, groups_of(student, train), epochs=profile.mixlm_epochs, lr=profile.mixlm_lr,
                           align_epochs=profile.mixlm_align_epochs, body_lr=profile.mixlm_body_lr, seed=profile.seed,
                           autocast=autocast_dtype(profile.train_autocast), progress=progress,
@@ -68,6 +68,7 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
     mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "query_product": profile.mixlm_query_product,
+              "facts_vector": profile.mixlm_facts_vector,
               "tuned_body": profile.mixlm_body_lr is not None, "loss": [round(x, 4) for x in history],
               "train_pairs": len(train), "extra_pairs": extra_pairs, "retrieval_fusion": fusion,
               "test": relevance_report(test, served_scores(mix, test)),

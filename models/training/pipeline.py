@@ -138,7 +138,8 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     extras = []
     if profile.mixlm_epochs:
         extra = _mixlm_extra(settings, ws, profile)
-        log(f"[student] fitting the MixLM adapter (items as their retrieval vectors; {len(extra)} extra pairs)")
+        vectors = "retrieval and facts vectors" if profile.mixlm_facts_vector else "retrieval vectors"
+        log(f"[student] fitting the MixLM adapter (items as their {vectors}; {len(extra)} extra pairs)")
         mix, evaluation["mixlm"] = fit_mixlm(ranker, train, calib_scored, _examples(ws, profile, "test"), profile,
                                              embedder, progress, extra)
         extras.append(lambda tmp: mix.save(tmp / MIXLM_DIR))

@@ -37,6 +37,8 @@ class TrainProfile(BaseModel):
     mixlm_soft_tokens: int = Field(2, ge=1, le=8, description="Soft tokens per item in the MixLM ranker.")
     mixlm_query_product: bool = Field(True, description="MixLM soft tokens read [item vector, query vector * item "
                                                         "vector] instead of the item vector alone.")
+    mixlm_facts_vector: bool = Field(True, description="MixLM also reads each item's facts vector (the "
+                                     "bi-encoder over its head and skills, stored at ingest).")
     mixlm_align_epochs: int = Field(2, ge=0, description="MixLM epochs aligning to the text student only.")
     mixlm_epochs: int = Field(4, ge=0, description="MixLM epochs with the task loss too; 0 = no MixLM adapter.")
     mixlm_lr: float = 3e-3

@@ -8,16 +8,26 @@ from dataclasses import replace
 import numpy as np
 
 from semstream.models.embedder import Embedder
-from semstream.models.item_text import item_text
+from semstream.models.facts import as_stored
+from semstream.models.item_text import item_facts, item_text
 from semstream.models.training.examples import Example
 
 
 def with_vectors(examples: Sequence[Example], embedder: Embedder) -> list[Example]:
-    """Copies of ``examples`` whose items carry their retrieval vector (each distinct item embedded once)."""
-    texts = {ex.item.id: item_text(ex.query.kind, ex.item.payload) for ex in examples}
-    ids = list(texts)
-    vectors = dict(zip(ids, np.asarray(embedder.embed([texts[i] for i in ids]), dtype=np.float32)))
-    return [replace(ex, item=ex.item.model_copy(update={"vector": vectors[ex.item.id].tolist()})) for ex in examples]
+    """Copies of ``examples`` whose items carry their retrieval vector and their facts vector (as
+    ingest stores it, float16), each distinct item embedded once."""
+    kinds = {ex.item.id: (ex.query.kind, ex.item.payload) for ex in examples}
+    ids = list(kinds)
+    vectors = dict(zip(ids, np.asarray(embedder.embed([item_text(*kinds[i]) for i in ids]), dtype=np.float32)))
+    facts = dict(zip(ids, stored_facts(embedder, [item_facts(*kinds[i]) for i in ids])))
+    return [replace(ex, item=ex.item.model_copy(update={"vector": vectors[ex.item.id].tolist(),
+                                                        "facts_vector": facts[ex.item.id]}))
+            for ex in examples]
+
+
+def stored_facts(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
+    """Facts vectors as a payload holds them (rounded to float16, see ``models/facts.py``)."""
+    return as_stored(embedder.embed(list(texts))).tolist()
 
 
 def with_retrieval(examples: Sequence[Example], embedder: Embedder) -> list[Example]:

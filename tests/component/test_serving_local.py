@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from ray import serve
 from ray.serve import batching
@@ -19,6 +20,8 @@ from semstream.deployments.app import build_app, build_graph, deployment_options
 from semstream.deployments.twins import InProcess, ListSink, OverlapRanker, RuleQU, documents
 from semstream.errors import ConfigError
 from semstream.models.embedder import HashEmbedder
+from semstream.models.facts import as_stored
+from semstream.models.item_text import item_facts, item_text
 from semstream.schemas import EntityKind
 from semstream.store.memory import MemoryStore
 
@@ -85,6 +88,17 @@ def test_searches_both_verticals_through_all_four_deployments(graph: Graph) -> N
     assert jobs["items"][0]["id"] == "j1" and people["items"][0]["id"] == "p1"
     assert jobs["ranker"]["variant"] == "overlap-twin" and not jobs["ranker"]["degraded"]
     assert jobs["models"]["qu"].startswith("RuleQU") and jobs["depth"]["ranked"] == 3
+
+
+def test_the_ranker_gets_each_candidate_with_its_stored_and_facts_vectors(graph: Graph) -> None:
+    graph.search("jobs", query="java engineer facts", k=3)
+    handed = {item.id: item for item in graph.ranker.last_items}
+    assert set(handed) == {"j1", "j2", "j3"}
+    for job in JOBS:
+        payload = {k: v for k, v in job.items() if k != "id"}
+        facts = as_stored(graph.embedder.embed([item_facts(EntityKind.JOB, payload)])[0])
+        assert np.array_equal(handed[job["id"]].facts_vector, facts)
+        assert np.allclose(handed[job["id"]].vector, graph.embedder.embed([item_text(EntityKind.JOB, payload)])[0])
 
 
 def test_remote_and_location_filters_apply(graph: Graph) -> None:

@@ -75,6 +75,15 @@ def test_mixlm_never_reads_item_text(mix: MixLmRanker) -> None:
     assert mix.score(_query(), exploding) == expected
 
 
+def test_a_facts_mixlm_never_reads_item_text_either() -> None:
+    ranker = MixLmRanker.fresh(_tiny(1), seed=6, facts=True)
+    vectors, facts = _vectors(4, seed=7), _vectors(4, seed=8)
+    plain = [RankItem(id=str(i), vector=v.tolist(), facts_vector=f.tolist()) for i, (v, f) in enumerate(zip(vectors, facts))]
+    exploding = [RankItem.model_construct(id=str(i), payload=ExplodingPayload(), vector=v.tolist(), facts_vector=f.tolist())
+                 for i, (v, f) in enumerate(zip(vectors, facts))]
+    assert ranker.score(_query(), exploding) == ranker.score(_query(), plain)
+
+
 def test_mixlm_protocol_order_and_errors(mix: MixLmRanker) -> None:
     assert isinstance(mix, Ranker) and mix.variant == "mixlm"
     items = [RankItem(id=str(i), vector=v.tolist()) for i, v in enumerate(_vectors(6, seed=5))]
