@@ -121,7 +121,7 @@ def load_named_scorers(name: str, kind: EntityKind, vectors: Mapping[str, np.nda
     if ranker is None:
         return {}, status
     out = {name: ranker_scorer(ranker, kind, vectors, embedder, hints, facts=facts)}
-    if embedder is not None and getattr(ranker, "retrieval_weight", 0.0):
+    if embedder is not None and getattr(ranker, "fuses", False):
         out[f"{name}(ranker alone)"] = ranker_scorer(ranker, kind, vectors, embedder, hints, fused=False, facts=facts)
     return out, status
 

@@ -185,7 +185,7 @@ def run_trec(
             continue
         by_qid = dict(zip(qids, query_vectors))
         variants = {f"dense+{name}": True} | ({f"dense+{name}(ranker alone)": False}
-                                             if getattr(ranker, "retrieval_weight", 0.0) else {})
+                                             if getattr(ranker, "fuses", False) else {})
         for method, with_retrieval in variants.items():
             t = time.perf_counter()
             run = rerank_run(dense, top, data, doc_vectors, by_qid, ranker_score_fn(ranker, with_retrieval, hints), rerank_depth)

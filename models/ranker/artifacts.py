@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.calibration import CalibratorSet
+from semstream.models.ranker.fusion import saved_fusion
 from semstream.models.ranker.prompt import PromptTemplate
 from semstream.models.ranker.slm import SlmRanker
 
@@ -40,6 +41,8 @@ class RankerConfig(BaseModel):
     dtype: str = "float32"
     retrieval_weight: float = Field(0.0, description="Weight of the retrieval cosine in the fused score (0 = off).")
     retrieval_center: float = Field(0.0, description="Cosine subtracted before weighting (the calibration mean).")
+    facts_weight: float = Field(0.0, description="Weight of the query-facts-vector cosine in the fused score (0 = off).")
+    facts_center: float = Field(0.0, description="Facts cosine subtracted before weighting (the calibration mean).")
     profile: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -110,6 +113,5 @@ def load_artifact(
         mode=mode or config.variant,  # type: ignore[arg-type]
         version=config.version,
         name=config.name,
-        retrieval_weight=config.retrieval_weight,
-        retrieval_center=config.retrieval_center,
+        fusion=saved_fusion(config.model_dump()),
     )

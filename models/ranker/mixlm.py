@@ -34,7 +34,7 @@ from torch import nn
 
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.calibration import CalibratorSet
-from semstream.models.ranker.fusion import FusedRanker
+from semstream.models.ranker.fusion import FusedRanker, Fusion, saved_fusion
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.ranker.slm import SlmRanker
 
@@ -83,7 +83,7 @@ class MixLmRanker(FusedRanker):
 
     def __init__(self, base: SlmRanker, adapter: VectorAdapter, batch_size: int = 256, suffix: bool = False,
                  calibrators: CalibratorSet | None = None, scorer: nn.Module | None = None,
-                 retrieval_weight: float = 0.0, retrieval_center: float = 0.0) -> None:
+                 fusion: Fusion = Fusion()) -> None:
         self.base = base
         self.scorer = scorer if scorer is not None else base.scorer
         self.calibrators = calibrators or CalibratorSet()
@@ -94,7 +94,7 @@ class MixLmRanker(FusedRanker):
         self.device = base.device
         self.suffix = suffix
         self._suffix = torch.tensor(base.encoder.suffix_ids if suffix else [], dtype=torch.long, device=self.device)
-        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center
+        self.set_fusion(fusion)
 
     @property
     def variant(self) -> str:
@@ -189,7 +189,7 @@ class MixLmRanker(FusedRanker):
             return []
         raw = self.raw_scores(query, items)[:, 0]
         relevance = self.calibrators.apply("relevance", raw, list(range(len(items)))).tolist()
-        return self.fused(relevance, items)
+        return self.fused(relevance, items, query)
 
     def own_body(self) -> None:
         """Tune a private copy of the body from now on (the text ranker keeps its own)."""
@@ -201,8 +201,8 @@ class MixLmRanker(FusedRanker):
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"dim_in": self.adapter.dim_in, "k": self.adapter.k, "mlp": self.adapter.mlp,
                 "query_product": self.adapter.query_product, "facts": self.adapter.facts}
-        fusion = {"retrieval_weight": self.retrieval_weight, "retrieval_center": self.retrieval_center}
-        torch.save({"meta": meta, "suffix": self.suffix, **fusion, "state": self.adapter.state_dict()}, directory / ADAPTER_FILE)
+        torch.save({"meta": meta, "suffix": self.suffix, **self.fusion_fields(), "state": self.adapter.state_dict()},
+                   directory / ADAPTER_FILE)
         if self.scorer is not self.base.scorer:
             torch.save(self.scorer.state_dict(), directory / BODY_FILE)
         self.calibrators.save(directory)
@@ -220,8 +220,7 @@ class MixLmRanker(FusedRanker):
         adapter.load_state_dict(saved["state"])
         return cls(base, adapter, suffix=bool(saved.get("suffix", False)), calibrators=CalibratorSet.load(directory),
                    scorer=_load_body(Path(directory) / BODY_FILE, base), batch_size=base.batch_size,
-                   retrieval_weight=float(saved.get("retrieval_weight", 0.0)),
-                   retrieval_center=float(saved.get("retrieval_center", 0.0)))
+                   fusion=saved_fusion(saved))
 
 
 def _load_body(path: Path, base: SlmRanker) -> nn.Module | None:

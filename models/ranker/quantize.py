@@ -25,13 +25,19 @@ def quantize_body(scorer: nn.Module) -> nn.Module:
     return scorer
 
 
+def scorers_of(ranker: Any) -> list[nn.Module]:
+    """Every distinct scorer a text, MixLM or cascade ranker runs: its own and its base's (MixLM may
+    tune a body copy; a cascade's ``scorer`` is MixLM's and its ``base`` the text ranker)."""
+    scorers = {id(s): s for s in (getattr(ranker, "scorer", None), getattr(getattr(ranker, "base", None), "scorer", None))
+               if s is not None}
+    return list(scorers.values())
+
+
 def quantize_ranker(ranker: Any) -> Any:
     """Quantise every scorer a text or MixLM ranker runs (CPU only); marks its variant ``+int8``."""
     if str(ranker.device) != "cpu":
         raise ModelLoadError(f"ranker_dtype=int8 runs on the CPU only, not on {ranker.device}; use bfloat16 there")
-    scorers = {id(s): s for s in (getattr(ranker, "scorer", None), getattr(getattr(ranker, "base", None), "scorer", None))
-               if s is not None}
-    for scorer in scorers.values():
+    for scorer in scorers_of(ranker):
         quantize_body(scorer)
     ranker.precision = INT8
     return ranker

@@ -15,6 +15,7 @@ from semstream.config import Settings, get_settings
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.artifacts import CONFIG_FILE, load_artifact
 from semstream.models.ranker.cascade import CascadeRanker
+from semstream.models.ranker.compiled import compile_ranker, warm_up_inputs
 from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
 from semstream.models.ranker.quantize import INT8, quantize_ranker
 from semstream.models.ranker.slm import SlmRanker
@@ -84,7 +85,9 @@ def load_ranker(name: str = "default", settings: Settings | None = None, device:
     ranker = _with_mixlm(base, directory, name) if mode in VECTOR_MODES else base
     if mode == "cascade" and isinstance(ranker, MixLmRanker):
         ranker = CascadeRanker(ranker, base, settings.ranker_cascade_depth)
-    return quantize_ranker(ranker) if dtype == INT8 else ranker
+    if dtype == INT8:
+        ranker = quantize_ranker(ranker)
+    return compile_ranker(ranker, *warm_up_inputs(ranker)) if settings.ranker_compile else ranker
 
 
 def resolved_dtype(dtype: str, device: str) -> str:

@@ -20,7 +20,7 @@ import torch
 from semstream.models.exceptions import ModelLoadError
 from semstream.models.ranker.backbone import YesNoScorer, answer_token_ids, load_causal_lm, load_tokenizer
 from semstream.models.ranker.calibration import CalibratorSet
-from semstream.models.ranker.fusion import FusedRanker
+from semstream.models.ranker.fusion import FusedRanker, Fusion
 from semstream.models.ranker.prompt import PromptEncoder, PromptTemplate
 from semstream.models.ranker.protocol import RankItem, RankQuery
 
@@ -65,8 +65,7 @@ class SlmRanker(FusedRanker):
         mode: Mode = "prefix-shared",
         version: str = "untrained",
         name: str = "adhoc",
-        retrieval_weight: float = 0.0,
-        retrieval_center: float = 0.0,
+        fusion: Fusion = Fusion(),
     ) -> None:
         if len(objectives) != scorer.n_tasks:
             raise ValueError(f"{len(objectives)} objectives for a scorer with {scorer.n_tasks} tasks")
@@ -82,7 +81,7 @@ class SlmRanker(FusedRanker):
         self.mode: Mode = mode
         self.version = version
         self.name = name
-        self.retrieval_weight, self.retrieval_center = retrieval_weight, retrieval_center
+        self.set_fusion(fusion)
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
 
     @property
@@ -147,4 +146,4 @@ class SlmRanker(FusedRanker):
         if not items:
             return []
         relevance = self.score_objectives(query, items)[self.objectives[0]]
-        return self.fused(relevance, items)
+        return self.fused(relevance, items, query)

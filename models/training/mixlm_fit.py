@@ -19,7 +19,7 @@ from semstream.models.ranker.mixlm_train import train_mixlm
 from semstream.models.ranker.slm import SlmRanker
 from semstream.models.training.evaluate import relevance_report
 from semstream.models.training.examples import Example, by_group
-from semstream.models.training.fusion_fit import fit_retrieval_weight, served_scores
+from semstream.models.training.fusion_fit import fit_fusion, served_scores
 from semstream.models.training.precision import autocast_dtype
 from semstream.models.training.profiles import TrainProfile
 from semstream.models.training.vectors import with_retrieval
@@ -66,7 +66,8 @@ def fit_mixlm(student: SlmRanker, train: Sequence[Example], calib: Sequence[Exam
     positions = [ex.position for ex in calib]
     mix.calibrators = CalibratorSet({"relevance": PositionCalibrator.fit(
         raw_relevance(mix, calib), [ex.targets[0] for ex in calib], positions)})
-    mix.retrieval_weight, mix.retrieval_center, fusion = fit_retrieval_weight(mix, calib)
+    fitted, fusion = fit_fusion(mix, calib)
+    mix.set_fusion(fitted)
     report = {"soft_tokens": profile.mixlm_soft_tokens, "query_product": profile.mixlm_query_product,
               "facts_vector": profile.mixlm_facts_vector,
               "tuned_body": profile.mixlm_body_lr is not None, "loss": [round(x, 4) for x in history],

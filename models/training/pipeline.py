@@ -28,7 +28,7 @@ from semstream.models.training.engagement_eval import click_auroc
 from semstream.models.training.evaluate import fit_calibrators, relevance_report
 from semstream.models.training.examples import Example
 from semstream.models.training.exceptions import TrainingError
-from semstream.models.training.fusion_fit import fit_retrieval_weight, served_scores
+from semstream.models.training.fusion_fit import fit_fusion, served_scores
 from semstream.models.training.mixlm_fit import fit_mixlm, ingest_embedder
 from semstream.models.training.profiles import TrainProfile, get_profile
 from semstream.models.training.teachers import init_scorer, template_for, train_engagement_teacher, train_relevance_teacher
@@ -129,10 +129,11 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
                                   predict(student, tokenizer, profile, eng_calib)[:, 1:], ALL_ACTIONS)
     objectives = ["relevance", *ALL_ACTIONS]
     ranker = SlmRanker(student, tokenizer, template_for(profile), profile.max_tokens, objectives, calibrators)
-    log("[student] choosing the retrieval weight of the served score on the calibration split")
+    log("[student] choosing the fusion weights of the served score on the calibration split")
     embedder = ingest_embedder(settings)
     calib_scored = with_retrieval(rel_calib, embedder)
-    ranker.retrieval_weight, ranker.retrieval_center, fusion = fit_retrieval_weight(ranker, calib_scored)
+    fitted, fusion = fit_fusion(ranker, calib_scored)
+    ranker.set_fusion(fitted)
     log("[student] evaluating on held-out queries")
     evaluation = evaluate_all(ws, profile, ranker, base or bundled_minilm_path())
     extras = []
@@ -147,8 +148,7 @@ def stage_student(settings: Settings, profile: TrainProfile, progress: bool = Tr
     config = RankerConfig(
         name=name, version=directory.name, backbone=f"all-MiniLM-L6-v2 run causally, first {report['layers']} layers, distilled",
         layers=report["layers"], template=template_for(profile), max_tokens=profile.max_tokens, objectives=objectives,
-        profile=profile.model_dump(), metrics=evaluation["student_calibrated"], retrieval_weight=ranker.retrieval_weight,
-        retrieval_center=ranker.retrieval_center,
+        profile=profile.model_dump(), metrics=evaluation["student_calibrated"], **ranker.fusion_fields(),
     )
     evaluation["retrieval_fusion"] = fusion
     write_artifact(directory, student, tokenizer, config, calibrators, {"student": report, **evaluation}, extras)

@@ -46,6 +46,14 @@ def _retrieved(example: Example, query_vector: np.ndarray, as_list: list[float])
                    item=example.item.model_copy(update={"retrieval_score": score}))
 
 
+def facts_scores(examples: Sequence[Example]) -> np.ndarray:
+    """The examples' query-vector x item-facts-vector cosines (see ``with_retrieval``)."""
+    missing = [ex.item.id for ex in examples if ex.item.facts_vector is None or ex.query.vector is None]
+    if missing:
+        raise ValueError(f"examples without a facts vector or a query vector (use with_retrieval): {missing[:5]}")
+    return np.array([np.dot(ex.query.vector, ex.item.facts_vector) for ex in examples], dtype=np.float64)
+
+
 def retrieval_scores(examples: Sequence[Example]) -> np.ndarray:
     """The examples' query-item cosines (see ``with_retrieval``)."""
     missing = [ex.item.id for ex in examples if ex.item.retrieval_score is None]

@@ -38,12 +38,20 @@ def summary_lines(report: dict) -> list[str]:
             extra = "".join(f"  {k.upper()} {metrics[k]:.4f}" for k in ("auroc", "ece") if k in metrics)
             lines.append(f"  {who:<20} NDCG@10 {metrics['ndcg@10']:.4f}{extra}")
         if fusion:
-            lines.append(f"  retrieval weight     {fusion['weight']} (centre {fusion.get('center', 0.0)}; "
-                         f"calibration NDCG@10 by weight: {fusion['calib_ndcg@10']})")
+            lines.append(f"  fusion weights       retrieval {fusion['weight']} (centre {fusion.get('center', 0.0)}), "
+                         f"facts {fusion.get('facts_weight', 0.0)} (centre {fusion.get('facts_center', 0.0)}); "
+                         f"calibration NDCG@10 {_calib_line(fusion)}")
         if clicks:
             lines.append("  click AUROC          " + "  ".join(
                 f"{k} {clicks[k]:.4f}" for k in ("engagement_teacher", "student", "popularity")))
     return lines
+
+
+def _calib_line(fusion: dict) -> str:
+    """Alone -> fused at the chosen weights (every pair's figure is in the JSON report)."""
+    table = fusion["calib_ndcg@10"]
+    chosen = table.get(f"{fusion['weight']:g},{fusion.get('facts_weight', 0.0):g}")
+    return f"{table.get('0,0')} alone, {chosen} fused ({len(table)} weight pairs tried)"
 
 
 def _run(stage: str, profile: str, json_out: Path | None, name: str, quiet: bool) -> None:

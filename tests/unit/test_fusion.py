@@ -1,4 +1,4 @@
-"""The served score's retrieval fusion and how training picks its weight."""
+"""The served score's fusion with the retrieval and facts cosines and how training picks the weights."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from semstream.models.embedder import HashEmbedder
-from semstream.models.ranker.fusion import fuse, fuse_items
+from semstream.models.ranker.fusion import Fusion, fuse, fuse_items, saved_fusion
 from semstream.models.ranker.protocol import RankItem, RankQuery
 from semstream.models.training.evaluate import mean_ndcg
 from semstream.models.training.examples import Example
-from semstream.models.training.fusion_fit import fit_retrieval_weight
-from semstream.models.training.vectors import retrieval_scores, with_retrieval
+from semstream.models.training.fusion_fit import fit_fusion
+from semstream.models.training.vectors import facts_scores, retrieval_scores, with_retrieval
 from semstream.schemas import EntityKind
 
 QUERY = RankQuery(kind=EntityKind.JOB, text="pastry chef")
@@ -53,33 +53,64 @@ def test_retrieval_scores_are_query_item_cosines() -> None:
 
 def test_the_weight_is_chosen_where_the_cosine_fixes_a_flat_ranker() -> None:
     examples = with_retrieval(_examples(), HashEmbedder(64))
-    weight, center, table = fit_retrieval_weight(FlatRanker(), examples, grid=(0.0, 2.0))
-    assert weight == 2.0 and table["calib_ndcg@10"]["2.0"] > table["calib_ndcg@10"]["0.0"]
-    assert center == pytest.approx(retrieval_scores(examples).mean(), abs=1e-4) and table["center"] == center
+    fusion, table = fit_fusion(FlatRanker(), examples, grid=(0.0, 2.0), facts_grid=())
+    assert fusion.weight == 2.0 and fusion.facts_weight == 0.0
+    assert table["calib_ndcg@10"]["2,0"] > table["calib_ndcg@10"]["0,0"]
+    assert fusion.center == pytest.approx(retrieval_scores(examples).mean(), abs=1e-4) and table["center"] == fusion.center
     assert mean_ndcg(examples, np.array([0.0, 0.0, 3.0, 4.0])) == pytest.approx(1.0)
+
+
+def test_the_facts_weight_is_chosen_where_only_the_facts_cosine_orders_the_items() -> None:
+    """Item texts that all read alike (one long shared text) and titles that differ: the retrieval
+    cosine cannot order them, the facts cosine (head and skills only) can."""
+    filler = " ".join(["we are a friendly team offering great benefits"] * 30)
+    examples = [Example(group="q", query=QUERY, item=RankItem(id=f"i{k}", payload={"title": t, "description": filler}),
+                        targets=[g / 4], mask=[1.0], grade=g)
+                for k, (t, g) in enumerate([("truck driver", 0), ("accountant", 0), ("pastry chef", 4)])]
+    examples = with_retrieval(examples, HashEmbedder(64))
+    assert np.ptp(facts_scores(examples)) > 5 * np.ptp(retrieval_scores(examples))
+    fusion, table = fit_fusion(FlatRanker(), examples, grid=(0.0,), facts_grid=(0.0, 3.0))
+    assert fusion == Fusion(0.0, fusion.center, 3.0, round(float(facts_scores(examples).mean()), 4))
+    assert table["calib_ndcg@10"]["0,3"] == pytest.approx(1.0) and table["calib_ndcg@10"]["0,0"] < 1.0
 
 
 def test_fusion_that_gains_less_than_min_gain_over_the_ranker_alone_is_off() -> None:
     examples = with_retrieval(_examples(), HashEmbedder(64))
-    _, _, table = fit_retrieval_weight(FlatRanker(), examples, grid=(2.0,))
-    gain = table["calib_ndcg@10"]["2.0"] - table["calib_ndcg@10"]["0.0"]
-    assert gain > 0 and fit_retrieval_weight(FlatRanker(), examples, grid=(2.0,), min_gain=gain - 1e-6)[0] == 2.0
-    weight, _, table = fit_retrieval_weight(FlatRanker(), examples, grid=(2.0,), min_gain=gain + 1e-6)
-    assert weight == 0.0 and table["weight"] == 0.0
+    _, table = fit_fusion(FlatRanker(), examples, grid=(2.0,), facts_grid=())
+    gain = table["calib_ndcg@10"]["2,0"] - table["calib_ndcg@10"]["0,0"]
+    assert gain > 0
+    assert fit_fusion(FlatRanker(), examples, grid=(2.0,), facts_grid=(), min_gain=gain - 1e-6)[0].weight == 2.0
+    fusion, table = fit_fusion(FlatRanker(), examples, grid=(2.0,), facts_grid=(), min_gain=gain + 1e-6)
+    assert fusion == Fusion(0.0, fusion.center, 0.0, fusion.facts_center) and table["weight"] == 0.0
 
 
 def test_fuse_items_needs_a_weight_and_every_items_retrieval_score() -> None:
     scored = [RankItem(id="a", retrieval_score=0.9), RankItem(id="b", retrieval_score=0.1)]
-    assert fuse_items([0.5, 0.5], scored, 0.0) == [0.5, 0.5]
-    assert fuse_items([0.5, 0.5], [scored[0], RankItem(id="c")], 4.0) == [0.5, 0.5]
-    high, low = fuse_items([0.5, 0.5], scored, 4.0)
+    assert fuse_items([0.5, 0.5], scored, Fusion()) == [0.5, 0.5]
+    assert fuse_items([0.5, 0.5], [scored[0], RankItem(id="c")], Fusion(4.0)) == [0.5, 0.5]
+    high, low = fuse_items([0.5, 0.5], scored, Fusion(4.0))
     assert high > low > 0.5 and high == pytest.approx(1 / (1 + np.exp(-3.6)))
-    high, low = fuse_items([0.5, 0.5], scored, 4.0, center=0.5)  # centred: the mean cosine keeps p
+    high, low = fuse_items([0.5, 0.5], scored, Fusion(4.0, center=0.5))  # centred: the mean cosine keeps p
     assert high > 0.5 > low and high == pytest.approx(1 - low)
 
 
+def test_fuse_items_adds_the_facts_cosine_when_the_query_and_every_item_have_the_vectors() -> None:
+    query = QUERY.model_copy(update={"vector": [1.0, 0.0]})
+    items = [RankItem(id="a", retrieval_score=0.5, facts_vector=[0.2, 0.9]),
+             RankItem(id="b", retrieval_score=0.5, facts_vector=[0.8, 0.1])]
+    fusion = Fusion(1.0, 0.5, facts_weight=2.0, facts_center=0.5)
+    low, high = fuse_items([0.5, 0.5], items, fusion, query)
+    assert low == pytest.approx(1 / (1 + np.exp(0.6))) and high == pytest.approx(1 / (1 + np.exp(-0.6)))
+    assert fuse_items([0.5, 0.5], items, fusion) == [0.5, 0.5]  # no query vector: the facts term is off
+    partial = [items[0], items[1].model_copy(update={"facts_vector": None})]
+    assert fuse_items([0.5, 0.5], partial, fusion, query) == [0.5, 0.5]
+    alone = [item.model_copy(update={"retrieval_score": None}) for item in items]
+    assert fuse_items([0.5, 0.5], alone, fusion, query) == [0.5, 0.5]  # the ranker alone: no retrieval at all
+    assert saved_fusion({"retrieval_weight": 1.0, "retrieval_center": 0.5}) == Fusion(1.0, 0.5)
+
+
 class Recording:
-    retrieval_weight = 1.0
+    fuses = True
 
     def score(self, query: RankQuery, items: list[RankItem]) -> list[float]:
         self.handed = [item.retrieval_score for item in items]

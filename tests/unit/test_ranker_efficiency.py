@@ -210,6 +210,9 @@ def test_mixlm_served_score_fuses_the_retrieval_score_and_keeps_its_weight(tmp_p
     ranker.save(tmp_path)
     loaded = MixLmRanker.load(tmp_path, ranker.base)
     assert (loaded.retrieval_weight, loaded.retrieval_center) == (6.0, 0.4) and np.allclose(loaded.score(_query(), scored), fused, atol=1e-6)
+    ranker.facts_weight, ranker.facts_center = 4.0, 0.1
+    ranker.save(tmp_path)
+    assert MixLmRanker.load(tmp_path, ranker.base).fusion == ranker.fusion
 
 
 def test_prune_keeps_strongest_neurons_and_still_scores() -> None:

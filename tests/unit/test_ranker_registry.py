@@ -179,3 +179,38 @@ def test_the_saved_retrieval_weight_fuses_scores_when_items_carry_retrieval_scor
     assert ranker.retrieval_weight == 2.0 and np.allclose(fused, fuse(np.array(alone), np.array(cosines), 2.0, 0.3))
     partial = [ITEMS[0].model_copy(update={"retrieval_score": 0.9}), *ITEMS[1:]]
     assert np.allclose(ranker.score(QUERY, partial), alone)  # fused only when every item has a score
+
+
+def test_the_saved_facts_weight_fuses_the_facts_cosine_of_the_query_vector(settings) -> None:
+    from semstream.models.ranker.fusion import fuse
+
+    directory = _write(settings)
+    update = {"retrieval_weight": 2.0, "retrieval_center": 0.3, "facts_weight": 5.0, "facts_center": 0.2}
+    (directory / CONFIG_FILE).write_text(read_config(directory).model_copy(update=update).model_dump_json())
+    ranker = load_ranker("default", settings)
+    query = QUERY.model_copy(update={"vector": [1.0, 0.0]})
+    cosines, facts = [0.9, 0.1, 0.5], [[0.1, 0.0], [0.7, 0.7], [0.4, 0.9]]
+    items = [item.model_copy(update={"retrieval_score": c, "facts_vector": f}) for item, c, f in zip(ITEMS, cosines, facts)]
+    alone = ranker.score(query, ITEMS)
+    expected = fuse(np.array(alone), np.array(cosines), 2.0, 0.3, np.array([0.1, 0.7, 0.4]), 5.0, 0.2)
+    assert ranker.facts_weight == 5.0 and np.allclose(ranker.score(query, items), expected)
+
+
+def test_ranker_compile_compiles_both_cascade_bodies_and_keeps_the_scores(settings) -> None:
+    from semstream.models.ranker.mixlm import MIXLM_DIR, MixLmRanker
+
+    directory = _write(settings)
+    text = load_ranker("default", settings, mode="prefix-shared", dtype="float32")
+    MixLmRanker.fresh(text, seed=1).save(directory / MIXLM_DIR)
+    deep = settings.model_copy(update={"ranker_cascade_depth": 2})
+    eager = load_ranker("default", deep, mode="cascade", dtype="float32")
+    compiled = load_ranker("default", deep.model_copy(update={"ranker_compile": True}), mode="cascade", dtype="float32")
+    for stage in (compiled.first, compiled.second):
+        assert isinstance(stage.scorer.body, torch._dynamo.eval_frame.OptimizedModule)
+    assert not isinstance(eager.first.scorer.body, torch._dynamo.eval_frame.OptimizedModule)
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(len(ITEMS), 384))
+    items = [it.model_copy(update={"vector": (v / np.linalg.norm(v)).tolist()}) for it, v in zip(ITEMS, vectors)]
+    query = QUERY.model_copy(update={"vector": items[1].vector})
+    assert np.allclose(compiled.score(query, items), eager.score(query, items), atol=1e-5)
+    assert compiled.variant == eager.variant

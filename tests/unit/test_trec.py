@@ -111,9 +111,9 @@ def test_top_level_cli_routes_to_eval(tmp_path: Path) -> None:
 
 
 class CosineEcho:
-    """A ranker twin with a retrieval weight that scores items by the retrieval cosine it is handed."""
+    """A ranker twin that fuses (``fuses``) and scores items by the retrieval cosine it is handed."""
 
-    variant, version, retrieval_weight = "twin", "0", 1.0
+    variant, version, fuses = "twin", "0", True
 
     def __init__(self) -> None:
         self.seen: list[float | None] = []
