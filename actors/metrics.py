@@ -7,6 +7,7 @@ objects with the same ``inc``/``set``/``observe`` methods can stand in for them.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class RayIngestMetrics:
             m.events, m.freshness, m.dead, m.documents, m.lag)
         self._count_documents = count_documents
         self._every_s = every_s
-        self._last_count = 0.0
+        self._last_count = -math.inf  # the first batch counts at once, however young the host
         self._lag_partitions: set[TopicPartition] = set()
 
     def observe(self, outcome: BatchOutcome) -> None:

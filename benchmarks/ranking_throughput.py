@@ -11,6 +11,7 @@
              (``e_mixlm``: adapter fitted here on the judged training queries; ``e_mixlm_served``: the
              adapter training saved with the model, as served)
 (int8)       ``*_int8``: (c) and (e) with int8 dynamic-quantised linear layers (``ranker_dtype=int8``)
+(compiled)   ``*_compiled``: (e) served with torch.compile'd bodies (``ranker_compile=true``)
 (served)     ``*_served``: the score the Ranking deployment returns - calibrated and fused with the
              retrieval cosine (each candidate carries it, as retrieval hands it over); the others are raw
 (f) cascade  the served MixLM over all N, then the served text ranker (c) over its top ``--cascade-depth``
@@ -224,6 +225,16 @@ def served_mixlm(ranker: Any, model_dir: Path) -> Any:
     return MixLmRanker.load(folder, ranker) if folder.is_dir() else None
 
 
+def compiled_copy(ranker: Any) -> Any:
+    """A copy with torch.compile'd bodies, warmed up like ``ranker_compile=true`` serves it."""
+    import copy
+
+    from semstream.models.ranker.compiled import compile_ranker, warm_up_inputs
+
+    twin = copy.deepcopy(ranker)
+    return compile_ranker(twin, *warm_up_inputs(twin))
+
+
 def int8_copy(ranker: Any) -> Any:
     """A copy of a text or MixLM ranker with int8 linear layers (what ``ranker_dtype=int8`` serves)."""
     import copy
@@ -375,6 +386,7 @@ def run(args: argparse.Namespace) -> dict:
         variants["e_mixlm_served_raw"] = (lambda: _raw(served), False, False)
         variants["e_mixlm_served"] = (lambda: served.score, False, False)
         variants["e_mixlm_served_int8"] = (lambda: int8_copy(served).score, False, False)
+        variants["e_mixlm_served_compiled"] = (lambda: compiled_copy(served).score, False, False)
         cascade = CascadeRanker(served, ranker, args.cascade_depth)
         variants["f_cascade_served"] = (lambda: cascade.score, False, False)
         variants["f_cascade_served_int8"] = (lambda: int8_copy(cascade).score, False, False)
@@ -430,6 +442,7 @@ def ratios(shared: dict[str, dict[str, float]]) -> dict[str, float]:
              "c/a": ("c_prefix_shared", "a_naive"), "d/a": ("d_summary_pruned", "a_naive"),
              "e_int8/a": ("e_mixlm_int8", "a_naive"), "c_int8/c": ("c_prefix_shared_int8", "c_prefix_shared"),
              "e_served/a": ("e_mixlm_served", "a_naive"), "e_served_int8/a": ("e_mixlm_served_int8", "a_naive"),
+             "e_served_compiled/a": ("e_mixlm_served_compiled", "a_naive"),
              "f/a": ("f_cascade_served", "a_naive"), "f_int8/a": ("f_cascade_served_int8", "a_naive")}
     return {k: round(speed[x] / speed[y], 1) for k, (x, y) in pairs.items() if x in speed and y in speed}
 

@@ -82,10 +82,10 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads per process; unset = torch default.")
     ranker_device: str = Field("cpu", description="Torch device of the SLM ranker: cpu, cuda, cuda:1, ...")
     ranker_dtype: Literal["auto", "float32", "bfloat16", "int8"] = Field(
-        "float32", description="Ranker weights: float32, bfloat16 (GPU), int8 (dynamic quantisation, CPU only), or auto "
+        "auto", description="Ranker weights: float32, bfloat16 (GPU), int8 (dynamic quantisation, CPU only), or auto "
         "(int8 on the CPU, float32 on a GPU).")
     ranker_mode: Literal["prefix-shared", "full-text", "mixlm", "cascade"] = Field(
-        "prefix-shared", description="Ranker scoring path: the query prefix KV computed once per query over item text "
+        "mixlm", description="Ranker scoring path: the query prefix KV computed once per query over item text "
         "(prefix-shared), full text per item, mixlm (items as their retrieval and facts vectors, read with the query's; "
         "needs the adapter in <version>/mixlm/ and vectors on the query and its RankItems, else the text ranker "
         "serves), or cascade (mixlm over every candidate, then the prefix-shared text ranker over its top "

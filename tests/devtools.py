@@ -23,6 +23,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--remote-debugging-port=0"]
 
 
+class ProtocolError(AssertionError):
+    """The browser answered a command with an error (e.g. the page navigated away mid-evaluation)."""
+
+
 class Browser:
     """Evaluate JavaScript in one page and wait for expressions to become truthy."""
 
@@ -37,6 +41,8 @@ class Browser:
         while True:
             message = json.loads(await self.ws.recv())
             if message.get("id") == self._id:
+                if "error" in message:
+                    raise ProtocolError(f"devtools error for {expression!r}: {message['error']}")
                 result = message["result"]
                 if "exceptionDetails" in result:
                     raise AssertionError(f"page error: {result['exceptionDetails']}")
@@ -45,7 +51,10 @@ class Browser:
     async def wait_for(self, expression: str, timeout_s: float = 15.0) -> Any:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            value = await self.eval(expression)
+            try:
+                value = await self.eval(expression)
+            except ProtocolError:  # a navigation destroyed the context; the next try sees the new page
+                value = None
             if value:
                 return value
             await asyncio.sleep(0.1)

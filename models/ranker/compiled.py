@@ -1,7 +1,8 @@
 """``torch.compile`` for serving: the transformer body of every scorer a ranker runs, with dynamic
 shapes (batch sizes and prefix lengths vary per query). Scores are unchanged (|dp| ~1e-6); the first
 calls of each new shape class pay the compilation (seconds), so ``compile_ranker`` can warm up with
-one query. Works on top of int8 dynamic quantisation as well (the quantised linears run as they are).
+one query. It pays in float32 (MixLM at N=250 ~25 % faster on 2 cores); over int8 dynamic-quantised
+linears it recompiles until dynamo's cache limit and ends slower than int8 alone.
 """
 
 from __future__ import annotations

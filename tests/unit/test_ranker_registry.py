@@ -45,7 +45,9 @@ def test_write_then_load_newest_version(settings) -> None:
     assert latest_version_dir("default", settings) == second
     ranker = load_ranker("default", settings)
     assert isinstance(ranker, Ranker)
-    assert ranker.version == second.name and ranker.variant == settings.ranker_mode == "prefix-shared"
+    # the defaults, mixlm in auto precision: a version without a MixLM adapter serves its text ranker, int8 on the CPU
+    assert (settings.ranker_mode, settings.ranker_dtype) == ("mixlm", "auto")
+    assert ranker.version == second.name and ranker.variant == "prefix-shared+int8"
     assert ranker.scorer.lm.config.num_hidden_layers == 2 and str(ranker.device) == "cpu"
     assert read_config(second).metrics == {"ndcg@10": 0.5}
 

@@ -92,7 +92,7 @@ def test_fresh_clone_pipeline_builds_a_loadable_default_ranker(tmp_path: Path) -
 
     settings = load_settings(data_dir=tmp_path / "data", shared_data_dir=tmp_path / "absent")
     path = ensure_default_ranker(settings, progress=False, profile="tiny")
-    ranker = load_ranker("default", settings)
+    ranker = load_ranker("default", settings, mode="prefix-shared", dtype="float32")
     assert ranker.version == path.name and "relevance" in ranker.calibrators
     report = (path / "eval.json").read_text()
     assert "relevance_teacher" in report and "student_calibrated" in report
@@ -101,14 +101,20 @@ def test_fresh_clone_pipeline_builds_a_loadable_default_ranker(tmp_path: Path) -
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
     assert "click_auroc" in report and "mixlm" in report
     assert json.loads(report)["mixlm"]["extra_pairs"] > 0
-    mixlm = load_ranker("default", settings, mode="mixlm")
+    served = load_ranker("default", settings)
+    assert served.version == f"{path.name}+mixlm" and served.variant == "mixlm+int8"
     vector = [1.0 / 384**0.5] * 384
-    mixed = mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector),
-                        [RankItem(id="a", vector=vector), RankItem(id="b", vector=[-v for v in vector])])
+    opposite = [-v for v in vector]
+    items = [RankItem(id="a", vector=vector, facts_vector=vector), RankItem(id="b", vector=opposite, facts_vector=opposite)]
+    mixlm = load_ranker("default", settings, mode="mixlm", dtype="float32")
+    mixed = mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector), items)
     assert mixlm.variant == "mixlm" and len(mixed) == 2 and all(0.0 <= s <= 1.0 for s in mixed)
+    with pytest.raises(ValueError, match="facts vectors"):
+        mixlm.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector),
+                    [RankItem(id="a", vector=vector)])
     cascade = load_ranker("default", settings, mode="cascade", dtype="int8")
-    both = [RankItem(id="a", payload={"title": "Backend Engineer"}, vector=vector),
-            RankItem(id="b", payload={"title": "Cook"}, vector=[-v for v in vector])]
+    both = [RankItem(id="a", payload={"title": "Backend Engineer"}, vector=vector, facts_vector=vector),
+            RankItem(id="b", payload={"title": "Cook"}, vector=opposite, facts_vector=opposite)]
     staged = cascade.score(RankQuery(kind=EntityKind.JOB, text="backend engineer", vector=vector), both)
     assert cascade.variant == "cascade@16+int8" and len(staged) == 2 and all(0.0 <= s <= 1.0 for s in staged)
     teacher = load_ranker("relevance-teacher", settings)
