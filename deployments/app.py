@@ -91,7 +91,8 @@ class RetrievalDeployment:
                  make_embedder: Callable[[Settings], Any] = factories.serving_embedder) -> None:
         configure_logging(settings.log_level)
         self.service = RetrievalService(make_store(settings), make_embedder(settings), CANDIDATE_FIELDS,
-                                        text_chars=settings.serve_candidate_text_chars)
+                                        text_chars=settings.serve_candidate_text_chars,
+                                        collapse=settings.serve_collapse_duplicates)
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
         return self.service.retrieve(req)

@@ -9,6 +9,8 @@ Two reads per request, so the K≈1000 candidates cost ids and scores only:
    the fields of an answer item. Offline callers (evaluation) keep whole payloads by default.
    Long texts are cut to ``text_chars`` (``serve_candidate_text_chars``): the ranker reads at most
    its prompt's ``max_item_chars`` of an item, the answer a 240-character snippet.
+   With ``collapse`` (``serve_collapse_duplicates``), re-posted duplicates are dropped after the
+   first of each (``duplicates.py``) and the next hits are fetched in their place.
 
 With a store behind the index-owner actor both reads travel as ``CompactHits`` columns. A
 candidate deleted between the two reads is dropped; ``total`` still counts it.
@@ -29,6 +31,7 @@ from semstream.store.compact import CompactHits
 from semstream.store.filters import Filter
 from semstream.store.protocol import VectorStore
 
+from semstream.deployments.duplicates import FirstOfEach
 from semstream.deployments.items import DISPLAY_FIELDS
 from semstream.deployments.logs import log_stage
 from semstream.deployments.stages import Candidate, Retrieved, RetrieveRequest, float32_bytes
@@ -46,23 +49,29 @@ Found = tuple[str, float, int]  # (entity id, retrieval score, tier)
 
 class RetrievalService:
     def __init__(self, store: VectorStore, embedder: Embedder, payload_fields: Sequence[str] | None = None,
-                 text_chars: int | None = None) -> None:
+                 text_chars: int | None = None, collapse: bool = False) -> None:
         """``payload_fields``: the keys candidates carry (None = whole payloads; serving passes
-        ``CANDIDATE_FIELDS``); ``text_chars``: long texts are cut to this length (None = whole)."""
+        ``CANDIDATE_FIELDS``); ``text_chars``: long texts are cut to this length (None = whole);
+        ``collapse``: ship one candidate per group of re-posted duplicates."""
         self.store = store
         self.embedder = embedder
         self.fields = None if payload_fields is None else tuple(payload_fields)
         self.text_chars = text_chars
+        self.collapse = collapse
 
     def retrieve(self, req: RetrieveRequest) -> Retrieved:
         """Hits for the full filter first, then hits found after each relaxation step (tiers)."""
         started = time.perf_counter()
         vector = [float(x) for x in self.embedder.embed([req.text])[0]]
         found, relaxed = self.search(req, vector)
-        shipped = self.fetch(req.kind, found[: req.ship])
-        log_stage(log, "retrieve", req.request_id, started, found=len(found), relaxed=len(relaxed))
+        if self.collapse:
+            shipped, collapsed = self.fetch_distinct(req.kind, found, req.ship)
+        else:
+            shipped, collapsed = self.fetch(req.kind, found[: req.ship]), 0
+        log_stage(log, "retrieve", req.request_id, started, found=len(found), relaxed=len(relaxed),
+                  collapsed=collapsed)
         return Retrieved(candidates=shipped, total=len(found), relaxed=relaxed, embedder=self.embedder.name,
-                         query_vector=float32_bytes(vector))
+                         query_vector=float32_bytes(vector), collapsed=collapsed)
 
     def search(self, req: RetrieveRequest, vector: list[float]) -> tuple[list[Found], list[str]]:
         """Up to ``req.k`` (id, score, tier), stricter tiers first, and the relaxation steps taken."""
@@ -82,6 +91,16 @@ class RetrievalService:
         got = self.store.get_compact(kind, [i for i, _, _ in found], payload_fields=self.fields, with_vectors=True)
         row = {entity_id: n for n, entity_id in enumerate(got.ids)}
         return [_candidate(got, row[i], score, tier, self.text_chars) for i, score, tier in found if i in row]
+
+    def fetch_distinct(self, kind: EntityKind, found: list[Found], ship: int) -> tuple[list[Candidate], int]:
+        """Up to ``ship`` candidates, one per duplicate group, and how many duplicates were dropped:
+        each round fetches as many further hits as are still missing."""
+        distinct, start = FirstOfEach(), 0
+        while len(distinct.kept) < ship and start < len(found):
+            batch = found[start : start + ship - len(distinct.kept)]
+            start += len(batch)
+            distinct.add(self.fetch(kind, batch))
+        return distinct.kept, distinct.collapsed
 
     def _search(self, kind: EntityKind, vector: list[float], k: int, flt: Filter) -> CompactHits:
         return self.store.search_compact(kind, vector, k, None if flt.is_empty() else flt, payload_fields=())

@@ -139,7 +139,7 @@ def _response(vertical: str, body: _SearchRequest, u: Understanding, r: Retrieve
         disabled_facets=body.disabled_facets, relaxed=r.relaxed, timings_ms=timings,
         ranker=RankerInfo(variant=ranked.variant, version=ranked.version, degraded=ranked.degraded,
                           reason=ranked.reason),
-        depth=DepthInfo(requested=k, retrieved=r.total, ranked=ranked.depth),
+        depth=DepthInfo(requested=k, retrieved=r.total, ranked=ranked.depth, collapsed=r.collapsed),
         cache_hit=hit, cache=CacheInfo(hit=hit, reused=ranked.reused, scored=ranked.scored),
         models={"qu": u.model, "embedder": r.embedder, "ranker": f"{ranked.variant}@{ranked.version}"},
     )

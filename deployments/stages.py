@@ -88,6 +88,7 @@ class Retrieved(BaseModel):
     relaxed: list[str] = Field(default_factory=list)
     embedder: str = ""
     query_vector: bytes | None = Field(None, description="The vector retrieval searched with (float32 bytes).")
+    collapsed: int = Field(0, description="Re-posted duplicates left out of ``candidates``.")
 
 
 class RankRequest(BaseModel):

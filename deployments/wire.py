@@ -160,6 +160,8 @@ class DepthInfo(BaseModel):
     requested: int = Field(description="Candidates asked of retrieval (K).")
     retrieved: int = Field(description="Candidates retrieval found.")
     ranked: int = Field(description="Candidates the ranker scored (N, set by the depth controller).")
+    collapsed: int = Field(0, description="Re-posted duplicates of shown candidates left out (same title, "
+                           "company, place and text under another id).")
 
 
 class CacheInfo(BaseModel):

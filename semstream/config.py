@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     serve_retrieve_k: int = Field(1000, ge=1, le=1000, description="Candidates retrieval fetches per query (K).")
     serve_rank_depth: int = Field(250, ge=1, le=1000, description="Candidates the ranker scores at normal load (N).")
     serve_rank_depth_low: int = Field(130, ge=1, le=1000, description="N under load, chosen by the depth controller.")
+    serve_collapse_duplicates: bool = Field(
+        True, description="Answers show one of each group of re-posted duplicates (same title, company, place and "
+        "text under different ids); the response's depth.collapsed counts the rest.")
     serve_candidate_text_chars: int = Field(
         2000, ge=500, description="Long texts (description, summary) of candidates handed to ranking are cut to this "
         "many characters; keep it at least the ranker prompt's max_item_chars."

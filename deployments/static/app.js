@@ -52,7 +52,8 @@ function render(data) {
     data.relaxed.length ? `Few exact matches: also showing results without ${data.relaxed.join(", ")}.` : "",
     data.ranker.degraded ? `Results in retrieval order (${data.ranker.reason}).` : "",
   ].filter(Boolean).join(" ");
-  $("status").textContent = `${data.items.length} result(s) of ${data.depth.retrieved} retrieved`;
+  $("status").textContent = `${data.items.length} result(s) of ${data.depth.retrieved} retrieved` +
+    (data.depth.collapsed ? ` (${data.depth.collapsed} re-posted duplicate(s) hidden)` : "");
   $("results").replaceChildren(...data.items.map(renderItem));
   const t = data.timings_ms;
   $("meta").textContent = `understand ${t.understand} ms · retrieve ${t.retrieve} ms · rank ${t.rank} ms · ` +

@@ -63,6 +63,6 @@ def make_stack(deadline_s: float = 2.0, store: object | None = None, depth: Dept
     mem.apply(documents(EntityKind.JOB, JOBS, embedder) + documents(EntityKind.PROFILE, PEOPLE, embedder))
     ranking = RankingService(ranker, deadline_s, ScoreCache(), depth or DepthController(deadline_s=deadline_s),
                              metrics=RankingMetrics(metrics))
-    pipeline = LocalPipeline(UnderstandingService(RuleQU()), RetrievalService(store or mem, embedder), ranking)
+    pipeline = LocalPipeline(UnderstandingService(RuleQU()), RetrievalService(store or mem, embedder, collapse=True), ranking)
     service = SearchService(pipeline, sink, encode_feedback, retrieve_k=100, rank_depth=50, metrics=metrics)
     return Stack(TestClient(create_api(service, policy=policy)), mem, ranker, ranking, sink, embedder, service)

@@ -50,7 +50,17 @@ def test_job_search_ranks_and_describes_results(stack: Stack) -> None:
     assert data["ranker"] == {"variant": "overlap-twin", "version": "0", "degraded": False, "reason": None}
     assert data["models"]["embedder"] == "hash-64"
     assert set(data["timings_ms"]) == {"understand", "retrieve", "rank", "total"}
-    assert data["depth"] == {"requested": 100, "retrieved": 5, "ranked": 5}
+    assert data["depth"] == {"requested": 100, "retrieved": 5, "ranked": 5, "collapsed": 0}
+
+
+def test_a_re_posted_duplicate_takes_one_slot() -> None:
+    stack = make_stack()
+    repost = {**JOBS[0], "id": "j1-repost", "title": "  python DEVELOPER "}  # same posting, new id
+    stack.store.apply(documents(EntityKind.JOB, [repost], stack.embedder))
+    data = _search(stack, query="python developer", k=5)
+    ids = [i["id"] for i in data["items"]]
+    assert len({"j1", "j1-repost"} & set(ids)) == 1 and len(ids) == 5
+    assert data["depth"] == {"requested": 100, "retrieved": 6, "ranked": 5, "collapsed": 1}
 
 
 def test_the_ranker_gets_the_query_vector_retrieval_searched_with(stack: Stack) -> None:

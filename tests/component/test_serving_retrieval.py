@@ -123,3 +123,43 @@ def test_a_candidate_deleted_before_the_fetch_is_dropped(docs: list[Document]) -
     order = [h.id for h in store.search(JOB, [float(x) for x in embedder.embed([req.text])[0]], 4)]
     r = RetrievalService(store, embedder).retrieve(req)
     assert [c.id for c in r.candidates] == [order[0], *order[2:]] and r.total == 12
+
+
+def _reposted(copies: int, others: int) -> list[Document]:
+    """One posting re-posted under ``copies`` ids, and ``others`` distinct postings."""
+    embedder, events = HashEmbedder(), []
+    for i in range(copies):
+        events.append(JobEvent(op="upsert", id=f"dup{i}", version=1, title="Python data engineer", company="Acme",
+                               location="Berlin, Germany", description=LONG, source="hn"))
+    for i in range(others):
+        events.append(JobEvent(op="upsert", id=f"other{i}", version=1, title=f"Python data engineer {i}",
+                               company="Acme", location="Berlin, Germany", description=LONG, source="hn"))
+    vectors = embedder.embed([item_text(JOB, e.fields()) for e in events])
+    return [to_document(JOB, e, [float(x) for x in v], 1.7e9) for e, v in zip(events, vectors)]
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "edge"])
+def test_re_posted_duplicates_ship_once_and_later_hits_fill_their_places(store_kind: str, tmp_path) -> None:
+    s: VectorStore = MemoryStore() if store_kind == "memory" else EdgeStore(tmp_path)
+    s.ensure_collection(JOB, HashEmbedder().dim)
+    s.apply(_reposted(copies=3, others=4))
+    embedder, req = HashEmbedder(), RetrieveRequest(kind=JOB, text="python data engineer", k=50, ship=4)
+    plain = RetrievalService(s, embedder, CANDIDATE_FIELDS, text_chars=600).retrieve(req)
+    assert sum(c.id.startswith("dup") for c in plain.candidates) >= 2 and plain.collapsed == 0
+    r = RetrievalService(s, embedder, CANDIDATE_FIELDS, text_chars=600, collapse=True).retrieve(req)
+    ids = [c.id for c in r.candidates]
+    assert len(ids) == 4 and sum(i.startswith("dup") for i in ids) == 1
+    assert r.collapsed == 2 and r.total == 7
+    order = [h.id for h in s.search(JOB, [float(x) for x in embedder.embed([req.text])[0]], 50)]
+    first_dup = next(i for i in order if i.startswith("dup"))
+    assert ids == [i for i in order if not i.startswith("dup") or i == first_dup][:4]  # search order kept
+    s.close()
+
+
+def test_collapsing_with_fewer_distinct_hits_than_ship_returns_them_all() -> None:
+    s = MemoryStore()
+    s.ensure_collection(JOB, HashEmbedder().dim)
+    s.apply(_reposted(copies=5, others=1))
+    req = RetrieveRequest(kind=JOB, text="python data engineer", k=50, ship=4)
+    r = RetrievalService(s, HashEmbedder(), CANDIDATE_FIELDS, collapse=True).retrieve(req)
+    assert sorted(c.id[:3] for c in r.candidates) == ["dup", "oth"] and r.collapsed == 4
