@@ -12,7 +12,9 @@ handed to ranking, unfiltered and filtered (the posting's country, or remote/hyb
   * ``after``: ``search_compact`` top K with no payload, then ``get_compact`` of the top N with
     vectors and the keys ranking and display read, long texts cut to ``serve_candidate_text_chars``
     (``RetrievalService`` as the Retrieval deployment builds it);
-  * ``after-full``: as ``after`` but whole payloads for the top N (``RetrievalService`` defaults).
+  * ``after-full``: as ``after`` but whole payloads for the top N (``RetrievalService`` defaults);
+  * ``after-collapse``: as ``after`` with re-posted duplicates collapsed (``serve_collapse_duplicates``,
+    as served): the replicated corpus is a heavy case, every posting has ``--n / --base`` copies.
 
 (a) on an ``EdgeStore`` in this process, (b) through the index-owner actor and ``ActorStoreClient``
 (``before`` there calls the actor's list-returning ``search``, as the client did). Vectors are
@@ -47,7 +49,7 @@ from semstream.store.protocol import VectorStore
 
 DIM = 384
 KIND = EntityKind.JOB
-MODES = ("before", "compact-full", "after", "after-full")
+MODES = ("before", "compact-full", "after", "after-full", "after-collapse")
 TEXT_CHARS = 2000  # serve_candidate_text_chars default
 Query = tuple[list[float], Filter | None]
 
@@ -117,6 +119,7 @@ def runners(store: VectorStore, legacy_search: Callable[..., list[Any]], k: int,
             text_chars: int) -> dict[str, Runner]:
     after = RetrievalService(store, HashEmbedder(DIM), CANDIDATE_FIELDS, text_chars=text_chars)
     after_full = RetrievalService(store, HashEmbedder(DIM))
+    collapsing = RetrievalService(store, HashEmbedder(DIM), CANDIDATE_FIELDS, text_chars=text_chars, collapse=True)
 
     def before(q: Query) -> tuple[list[Candidate], int]:
         hits = legacy_search(KIND, q[0], k, q[1], True)
@@ -133,12 +136,15 @@ def runners(store: VectorStore, legacy_search: Callable[..., list[Any]], k: int,
         def run(q: Query) -> tuple[list[Candidate], int]:
             req = RetrieveRequest(kind=KIND, text="", flt=q[1] or Filter(), k=k, ship=ship)
             found, _ = service.search(req, q[0])
-            cands = service.fetch(KIND, found[:ship])
+            if service.collapse:
+                cands = service.fetch_distinct(KIND, found, ship)[0]
+            else:
+                cands = service.fetch(KIND, found[:ship])
             return cands, len(found)
         return run
 
     return {"before": before, "compact-full": compact_full, "after": two_step(after),
-            "after-full": two_step(after_full)}
+            "after-full": two_step(after_full), "after-collapse": two_step(collapsing)}
 
 
 def _size(reply: Any) -> int:
@@ -155,7 +161,7 @@ def reply_sizes(store: VectorStore, query: Query, k: int, ship: int) -> dict[str
         "after": _size(ids) + _size(store.get_compact(KIND, top, CANDIDATE_FIELDS)),
         "after-full": _size(ids) + _size(store.get_compact(KIND, top, None)),
     }
-    return {m: sizes[m] for m in MODES}
+    return sizes  # after-collapse: as after, plus a further get_compact per round
 
 
 def measure(run: dict[str, Runner], queries: list[Query], warmup: int = 3) -> dict[str, Any]:
@@ -165,6 +171,7 @@ def measure(run: dict[str, Runner], queries: list[Query], warmup: int = 3) -> di
     times: dict[str, list[float]] = {m: [] for m in MODES}
     found: dict[str, list[int]] = {m: [] for m in MODES}
     shipped: dict[str, list[int]] = {m: [] for m in MODES}
+    count: dict[str, list[int]] = {m: [] for m in MODES}
     for q in queries:
         for mode in MODES:
             start = time.perf_counter()
@@ -172,7 +179,9 @@ def measure(run: dict[str, Runner], queries: list[Query], warmup: int = 3) -> di
             times[mode].append(time.perf_counter() - start)
             found[mode].append(hits)
             shipped[mode].append(_size(cands))
+            count[mode].append(len(cands))
     return {m: {"p50_ms": _pct(times[m], 50), "p99_ms": _pct(times[m], 99), "mean_found": float(np.mean(found[m])),
+                "mean_shipped": float(np.mean(count[m])),
                 "ranking_message_kb": round(float(np.mean(shipped[m])) / 1024, 1)} for m in MODES}
 
 
