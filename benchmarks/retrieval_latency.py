@@ -136,10 +136,7 @@ def runners(store: VectorStore, legacy_search: Callable[..., list[Any]], k: int,
         def run(q: Query) -> tuple[list[Candidate], int]:
             req = RetrieveRequest(kind=KIND, text="", flt=q[1] or Filter(), k=k, ship=ship)
             found, _ = service.search(req, q[0])
-            if service.collapse:
-                cands = service.fetch_distinct(KIND, found, ship)[0]
-            else:
-                cands = service.fetch(KIND, found[:ship])
+            cands, _ = service.hand_over(KIND, found, ship)
             return cands, len(found)
         return run
 

@@ -18,6 +18,7 @@ DUPLICATE_FIELDS = ("title", "current_title", "name", "headline", "company", "cu
 
 
 def _norm(value: Any) -> str:
+    # as models.qu.vocab.normalise_key, but str.split: ~3x faster on long texts, on every candidate
     return " ".join(str(value).lower().split()) if value not in (None, "", []) else ""
 
 

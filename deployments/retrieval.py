@@ -64,10 +64,7 @@ class RetrievalService:
         started = time.perf_counter()
         vector = [float(x) for x in self.embedder.embed([req.text])[0]]
         found, relaxed = self.search(req, vector)
-        if self.collapse:
-            shipped, collapsed = self.fetch_distinct(req.kind, found, req.ship)
-        else:
-            shipped, collapsed = self.fetch(req.kind, found[: req.ship]), 0
+        shipped, collapsed = self.hand_over(req.kind, found, req.ship)
         log_stage(log, "retrieve", req.request_id, started, found=len(found), relaxed=len(relaxed),
                   collapsed=collapsed)
         return Retrieved(candidates=shipped, total=len(found), relaxed=relaxed, embedder=self.embedder.name,
@@ -92,9 +89,11 @@ class RetrievalService:
         row = {entity_id: n for n, entity_id in enumerate(got.ids)}
         return [_candidate(got, row[i], score, tier, self.text_chars) for i, score, tier in found if i in row]
 
-    def fetch_distinct(self, kind: EntityKind, found: list[Found], ship: int) -> tuple[list[Candidate], int]:
-        """Up to ``ship`` candidates, one per duplicate group, and how many duplicates were dropped:
-        each round fetches as many further hits as are still missing."""
+    def hand_over(self, kind: EntityKind, found: list[Found], ship: int) -> tuple[list[Candidate], int]:
+        """The top ``ship`` candidates for ranking (one per duplicate group with ``collapse``) and how
+        many duplicates were left out: each further round fetches as many hits as are still missing."""
+        if not self.collapse:
+            return self.fetch(kind, found[:ship]), 0
         distinct, start = FirstOfEach(), 0
         while len(distinct.kept) < ship and start < len(found):
             batch = found[start : start + ship - len(distinct.kept)]

@@ -41,14 +41,15 @@ def _profiles() -> list[ProfileEvent]:
             for i in range(6)]
 
 
+def _as_documents(kind: EntityKind, events: Sequence[JobEvent | ProfileEvent]) -> list[Document]:
+    """Documents as ingest writes them (derived filter keys, summary, event time)."""
+    vectors = HashEmbedder().embed([item_text(kind, e.fields()) for e in events])
+    return [to_document(kind, e, [float(x) for x in v], 1.7e9) for e, v in zip(events, vectors)]
+
+
 @pytest.fixture(scope="module")
 def docs() -> list[Document]:
-    """Documents as ingest writes them (derived filter keys, summary, event time)."""
-    embedder, out = HashEmbedder(), []
-    for kind, events in ((JOB, _jobs()), (PROFILE, _profiles())):
-        vectors = embedder.embed([item_text(kind, e.fields()) for e in events])
-        out += [to_document(kind, e, [float(x) for x in v], 1.7e9) for e, v in zip(events, vectors)]
-    return out
+    return _as_documents(JOB, _jobs()) + _as_documents(PROFILE, _profiles())
 
 
 @pytest.fixture(scope="module", params=["memory", "edge"])
@@ -127,15 +128,14 @@ def test_a_candidate_deleted_before_the_fetch_is_dropped(docs: list[Document]) -
 
 def _reposted(copies: int, others: int) -> list[Document]:
     """One posting re-posted under ``copies`` ids, and ``others`` distinct postings."""
-    embedder, events = HashEmbedder(), []
+    events = []
     for i in range(copies):
         events.append(JobEvent(op="upsert", id=f"dup{i}", version=1, title="Python data engineer", company="Acme",
                                location="Berlin, Germany", description=LONG, source="hn"))
     for i in range(others):
         events.append(JobEvent(op="upsert", id=f"other{i}", version=1, title=f"Python data engineer {i}",
                                company="Acme", location="Berlin, Germany", description=LONG, source="hn"))
-    vectors = embedder.embed([item_text(JOB, e.fields()) for e in events])
-    return [to_document(JOB, e, [float(x) for x in v], 1.7e9) for e, v in zip(events, vectors)]
+    return _as_documents(JOB, events)
 
 
 @pytest.mark.parametrize("store_kind", ["memory", "edge"])
